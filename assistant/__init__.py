@@ -1,0 +1,3 @@
+"""The Istanbul talks assistant: document-grounded answers in which every sentence is cited."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,57 @@
+"""Citations: numbering, metadata, and the offset guarantee ``text[start:end] == quote``."""
+
+from __future__ import annotations
+
+from .models import Chunk, Citation
+from .snapshot import Snapshot
+
+
+class CitationList:
+    """Numbers citations in order of first use; the same span cited twice keeps its number."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot
+        self._by_span: dict[tuple[str, int, int], Citation] = {}
+
+    def cite(self, chunk: Chunk, start: int, end: int) -> Citation:
+        key = (chunk.doc_id, start, end)
+        if key not in self._by_span:
+            text = self._snapshot.texts[chunk.doc_id]
+            meta = dict(self._snapshot.docs[chunk.doc_id].metadata)
+            citation = Citation(
+                n=len(self._by_span) + 1,
+                doc_id=chunk.doc_id,
+                chunk_id=_best_chunk(self._snapshot, chunk, start, end),
+                quote=text[start:end],
+                start=start,
+                end=end,
+                title=meta.pop("title", None),
+                metadata=meta,
+            )
+            if not is_valid(citation, text):  # a bug, never a user error: fail loudly in tests
+                raise AssertionError(f"citation {citation.n} does not match {chunk.doc_id}[{start}:{end}]")
+            self._by_span[key] = citation
+        return self._by_span[key]
+
+    @property
+    def all(self) -> list[Citation]:
+        return sorted(self._by_span.values(), key=lambda c: c.n)
+
+
+def is_valid(citation: Citation, document_text: str) -> bool:
+    """The offset guarantee every citation must meet."""
+    return (
+        0 <= citation.start < citation.end <= len(document_text)
+        and document_text[citation.start : citation.end] == citation.quote
+    )
+
+
+def _best_chunk(snapshot: Snapshot, hint: Chunk, start: int, end: int) -> str:
+    """A chunk that contains the whole quote, preferring the retrieved one."""
+    if hint.start <= start and end <= hint.end:
+        return hint.chunk_id
+    for cid in snapshot.docs[hint.doc_id].chunk_ids:
+        chunk = snapshot.chunk(cid)
+        if chunk and chunk.start <= start and end <= chunk.end:
+            return cid
+    return hint.chunk_id

@@ -1,0 +1,175 @@
+"""The ``assistant`` command: a thin layer of argument parsing over the library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .errors import AssistantError, InvalidQuestion
+from .models import Answer
+from .settings import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings().with_overrides(
+        index_dir=args.index_dir,
+        corpus_dir=args.corpus_dir,
+        chroma_url=args.chroma_url,
+        embedder=args.embedder,
+        top_k=args.top_k,
+    )
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from .ingest import ingest
+
+    settings = _settings(args)
+    paths = [Path(p) for p in args.paths] or None
+    report = ingest(settings, paths, rebuild=args.rebuild, progress=False if args.quiet else None)
+    for err in report.failed:
+        print(f"skipped {err.doc_id}: {err.reason}", file=sys.stderr)
+    print(
+        f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
+        f"{len(report.removed)} removed, {len(report.failed)} failed; "
+        f"{report.chunks_embedded} chunks embedded, {report.chunks_total} in the index "
+        f"({report.seconds:.2f} s)"
+    )
+    return 1 if report.failed and not (report.added or report.updated or report.unchanged) else 0
+
+
+def _read_history(path: str | None) -> list[dict[str, str]]:
+    if not path:
+        return []
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InvalidQuestion(f"Cannot read the history file {path}: {exc.strerror or exc}") from exc
+    except ValueError as exc:
+        raise InvalidQuestion(f"The history file {path} is not valid JSON ({exc}).") from exc
+    ok = isinstance(data, list) and all(
+        isinstance(t, dict) and t.get("role") in ("user", "assistant", "system") and isinstance(t.get("content"), str)
+        for t in data
+    )
+    if not ok:
+        raise InvalidQuestion(
+            f'The history file {path} must hold a JSON list of {{"role": "user"|"assistant", "content": "..."}}.'
+        )
+    return data
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from .pipeline import Assistant
+
+    history = _read_history(args.history)
+    answer = Assistant(_settings(args)).ask(args.question, history)
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+        return 0
+    _print_answer(answer)
+    return 0
+
+
+def _print_answer(answer: Answer) -> None:
+    if answer.standalone_question:
+        print(f"(understood as: {answer.standalone_question})")
+    print(answer.answer)
+    if answer.citations:
+        print("\nSources:")
+        for c in answer.citations:
+            where = c.title or c.doc_id
+            print(f"  [{c.n}] {where} ({c.doc_id}, chars {c.start}-{c.end})")
+            print(f"      “{_one_line(c.quote)}”")
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    """A terminal conversation: follow-ups see the earlier turns."""
+    from .pipeline import Assistant
+
+    assistant = Assistant(_settings(args))
+    history: list[dict[str, str]] = []
+    print("Ask about the Istanbul talks articles. Empty line or Ctrl-D to quit.")
+    while True:
+        try:
+            question = input("\n> ")
+        except EOFError:
+            return 0
+        if not question.strip():
+            return 0
+        try:
+            answer = assistant.ask(question, history)
+        except InvalidQuestion as exc:
+            print(f"error: {exc.message}")
+            continue
+        _print_answer(answer)
+        history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.answer}]
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import run
+
+    result: dict[str, Any] = run(_settings(args), runs=args.runs)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--index-dir", help="index folder (env ASSISTANT_INDEX_DIR, default index/)")
+    common.add_argument("--corpus-dir", help="default corpus (env ASSISTANT_CORPUS_DIR, default seeds/)")
+    common.add_argument("--chroma-url", help="Chroma server URL (env ASSISTANT_CHROMA_URL)")
+    common.add_argument("--embedder", choices=["wordllama", "openai"], help="env ASSISTANT_EMBEDDER")
+    common.add_argument("--top-k", type=int, help="chunks retrieved per question (env ASSISTANT_TOP_K)")
+    common.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
+
+    parser = argparse.ArgumentParser(prog="assistant", description="Cited answers about the Istanbul talks articles.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", parents=[common], help="build or update the index")
+    p.add_argument("paths", nargs="*", help="files or folders (default: the corpus folder)")
+    p.add_argument("--rebuild", action="store_true", help="start a fresh index (e.g. after changing embedder)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("ask", parents=[common], help="ask a question")
+    p.add_argument("question")
+    p.add_argument("--history", help='JSON file: [{"role": "user"|"assistant", "content": "..."}, ...]')
+    p.add_argument("--json", action="store_true", help="print the full answer object")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", parents=[common], help="a conversation in the terminal")
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("bench", parents=[common], help="measure ingest and answer speed")
+    p.add_argument("--runs", type=int, default=5, help="repetitions per measurement")
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except AssistantError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # never a traceback for the user, unless asked for
+        if getattr(args, "debug", False):
+            raise
+        print(
+            f"error: unexpected failure: {type(exc).__name__}: {exc} (rerun with --debug for details)", file=sys.stderr
+        )
+        return 70
+
+
+if __name__ == "__main__":
+    sys.exit(main())

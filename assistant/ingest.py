@@ -1,0 +1,206 @@
+"""Incremental ingest: read the corpus, chunk what changed, embed, and swap in a new snapshot.
+
+Order of work is what keeps it safe: new vectors are upserted first (under content-derived
+ids, beside the old ones), then the snapshot is swapped atomically, and only then are the
+vectors nobody references any more deleted. A run killed at any point leaves the previous
+snapshot answering; the next run finishes the job, including the clean-up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from . import corpus, snapshot
+from .chunking import chunk_document, make_splitter
+from .embedder import check_same, describe, make_embedder
+from .errors import AssistantError, DocumentError, IngestBusy
+from .models import Chunk
+from .settings import Settings
+from .vectors import VectorStore, connect
+
+PENDING = "pending.json"
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did, for the CLI to print and the tests to check."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[DocumentError] = field(default_factory=list)
+    chunks_embedded: int = 0
+    chunks_total: int = 0
+    seconds: float = 0.0
+    snapshot: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+@contextlib.contextmanager
+def _lock(index_dir: Path) -> Iterator[None]:
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with (index_dir / ".lock").open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise IngestBusy(f"Another ingest is running on {index_dir}/; wait for it to finish.") from exc
+        yield
+
+
+def ingest(
+    settings: Settings,
+    paths: list[Path] | None = None,
+    *,
+    rebuild: bool = False,
+    progress: bool | None = None,
+    before_swap: Callable[[], None] | None = None,
+) -> IngestReport:
+    """Make the index mirror ``paths`` (default: the corpus folder).
+
+    ``before_swap`` is called after vectors are stored and before the snapshot swap; tests
+    use it to simulate a crash at the worst moment.
+    """
+    started = time.perf_counter()
+    index_dir = Path(settings.index_dir)
+    roots = paths or [Path(settings.corpus_dir)]
+    report = IngestReport()
+    with _lock(index_dir):
+        old = None
+        if not rebuild and snapshot.current_name(index_dir):
+            old = snapshot.load(index_dir)
+        ef = make_embedder(settings)
+        if old is not None:
+            check_same(old.embedder, ef)
+        client = connect(settings)
+        collection = old.collection if old else f"{settings.collection}-{uuid.uuid4().hex[:8]}"
+        store = VectorStore.open(client, collection, ef, create=True)
+        _clean_pending(index_dir, store, old)
+
+        splitter = make_splitter(settings.chunk_size, settings.chunk_overlap)
+        chunking = f"recursive/{settings.chunk_size}/{min(settings.chunk_overlap, settings.chunk_size // 2)}"
+        docs: dict[str, snapshot.DocEntry] = {}
+        texts: dict[str, str] = {}
+        chunks: list[Chunk] = []
+        fresh: list[Chunk] = []
+        seen_paths: dict[str, Path] = {}
+
+        sources = list(corpus.discover(roots))
+        for source in tqdm(sources, desc="reading", unit="doc", disable=_quiet(progress, len(sources))):
+            if source.doc_id in seen_paths:
+                report.failed.append(
+                    DocumentError(source.doc_id, f"has the same id as {seen_paths[source.doc_id]}; skipped")
+                )
+                continue
+            seen_paths[source.doc_id] = source.path
+            try:
+                doc = corpus.read(source)
+            except DocumentError as err:
+                report.failed.append(err)
+                if old is not None and source.doc_id in old.docs:  # keep what we had
+                    _carry(old, source.doc_id, docs, texts, chunks)
+                continue
+            prior = old.docs.get(doc.doc_id) if old else None
+            if prior and prior.sha256 == doc.sha256 and prior.chunking == chunking:
+                _carry(old, doc.doc_id, docs, texts, chunks)  # type: ignore[arg-type]
+                report.unchanged.append(doc.doc_id)
+                continue
+            try:
+                new_chunks = chunk_document(doc, splitter)
+            except ValueError as exc:
+                report.failed.append(DocumentError(doc.doc_id, str(exc)))
+                continue
+            (report.updated if prior else report.added).append(doc.doc_id)
+            docs[doc.doc_id] = snapshot.DocEntry(
+                doc.sha256, doc.metadata, [c.chunk_id for c in new_chunks], chunking, str(source.path)
+            )
+            texts[doc.doc_id] = doc.text
+            chunks.extend(new_chunks)
+            fresh.extend(new_chunks)
+
+        report.removed = sorted(set(old.docs) - set(docs)) if old else []
+        report.chunks_total = len(chunks)
+        if old is not None and not report.changed:
+            report.seconds = time.perf_counter() - started
+            report.snapshot = old.name
+            return report
+
+        _write_pending(index_dir, [c.chunk_id for c in fresh])
+        with tqdm(total=len(fresh), desc="embedding", unit="chunk", disable=_quiet(progress, len(fresh))) as bar:
+            for n in store.upsert(fresh):
+                bar.update(n)
+        report.chunks_embedded = len(fresh)
+        if before_swap is not None:
+            before_swap()
+        report.snapshot = snapshot.write(
+            index_dir, collection=collection, embedder=describe(ef), docs=docs, chunks=chunks, texts=texts
+        )
+        if old is not None:
+            live = {c.chunk_id for c in chunks}
+            store.delete([c.chunk_id for c in old.chunks if c.chunk_id not in live])
+        (index_dir / PENDING).unlink(missing_ok=True)
+        _drop_other_collections(client, settings.collection, collection)
+        snapshot.prune(index_dir)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _carry(
+    old: snapshot.Snapshot,
+    doc_id: str,
+    docs: dict[str, snapshot.DocEntry],
+    texts: dict[str, str],
+    chunks: list[Chunk],
+) -> None:
+    """Keep a document exactly as the previous snapshot had it."""
+    docs[doc_id] = old.docs[doc_id]
+    texts[doc_id] = old.texts[doc_id]
+    chunks.extend(c for cid in old.docs[doc_id].chunk_ids if (c := old.chunk(cid)) is not None)
+
+
+def _write_pending(index_dir: Path, ids: list[str]) -> None:
+    (index_dir / PENDING).write_text(json.dumps(ids), encoding="utf-8")
+
+
+def _clean_pending(index_dir: Path, store: VectorStore, old: snapshot.Snapshot | None) -> None:
+    """Delete vectors a killed run stored but never made current."""
+    path = index_dir / PENDING
+    if not path.exists():
+        return
+    try:
+        ids = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        ids = []
+    live = set(old.position) if old else set()
+    store.delete([i for i in ids if i not in live])
+    path.unlink(missing_ok=True)
+
+
+def _drop_other_collections(client: object, prefix: str, keep: str) -> None:
+    """After a rebuild, the old collection (and any a killed rebuild left) goes."""
+    try:
+        names = [c if isinstance(c, str) else c.name for c in client.list_collections()]  # type: ignore[attr-defined]
+    except Exception as exc:  # listing is a courtesy clean-up; failing it must not fail the ingest
+        raise AssistantError(f"Could not list Chroma collections: {exc}") from exc
+    for name in names:
+        if name.startswith(prefix + "-") and name != keep:
+            client.delete_collection(name)  # type: ignore[attr-defined]
+
+
+def _quiet(progress: bool | None, total: int) -> bool | None:
+    """tqdm's ``disable``: on only for long runs on a terminal, unless forced."""
+    if progress is None:
+        return None if total >= 20 else True
+    return not progress

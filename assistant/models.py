@@ -1,0 +1,99 @@
+"""The data that flows corpus → chunks → index → retrieve → answer → cite.
+
+Plain dataclasses, so every stage can be tested alone and serialised without surprises.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Document:
+    """A document as read from the corpus; ``text`` is what every offset points into."""
+
+    doc_id: str
+    text: str
+    sha256: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str | None:
+        return self.metadata.get("title")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A retrieval unit: ``document.text[start:end] == text``."""
+
+    chunk_id: str
+    doc_id: str
+    ordinal: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """A chunk found for a query, with its fused score and the ranks that produced it."""
+
+    chunk: Chunk
+    score: float
+    dense_rank: int | None
+    lexical_rank: int | None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """An exact span of a document that supports one sentence of an answer."""
+
+    n: int
+    doc_id: str
+    chunk_id: str
+    quote: str
+    start: int
+    end: int
+    title: str | None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        extra = data.pop("metadata")
+        for key, value in extra.items():
+            data.setdefault(key, value)
+        return data
+
+
+@dataclass
+class Answer:
+    """What ``assistant ask --json`` prints; the shape is a public contract (see README)."""
+
+    question: str
+    answer: str
+    refused: bool
+    citations: list[Citation]
+    conflict: bool
+    retrieved: list[Retrieved]
+    backend: str
+    timings_ms: dict[str, float]
+    standalone_question: str | None = None
+    notices: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "refused": self.refused,
+            "citations": [c.to_json() for c in self.citations],
+            "conflict": self.conflict,
+            "retrieved": [
+                {"doc_id": r.chunk.doc_id, "chunk_id": r.chunk.chunk_id, "score": round(r.score, 6)}
+                for r in self.retrieved
+            ],
+            "backend": self.backend,
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+            "standalone_question": self.standalone_question,
+            "notices": self.notices,
+        }

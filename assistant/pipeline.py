@@ -1,0 +1,87 @@
+"""The one entry point every front end uses: question (and history) in, cited answer out.
+
+CLI, evals, page and API all call :meth:`Assistant.ask`, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from . import snapshot as snapshots
+from .embedder import check_same, make_embedder
+from .errors import IndexMismatch
+from .evidence import candidates, score
+from .extractive import OFF_LIMITS, compose
+from .followup import resolve
+from .guard import off_limits
+from .models import Answer
+from .question import analyse_question, validate
+from .retrieve import Retriever
+from .settings import Settings
+from .vectors import VectorStore, connect
+
+
+class Assistant:
+    """Holds the open index; picks up a newer snapshot as soon as an ingest swaps one in."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._embedder = make_embedder(settings)
+        self._client = None
+        self._retriever: Retriever | None = None
+
+    @property
+    def retriever(self) -> Retriever:
+        index_dir = Path(self.settings.index_dir)
+        name = snapshots.current_name(index_dir)
+        if self._retriever is None or self._retriever.snapshot.name != name:
+            snap = snapshots.load(index_dir)
+            check_same(snap.embedder, self._embedder)
+            if self._client is None:
+                self._client = connect(self.settings)
+            try:
+                store = VectorStore.open(self._client, snap.collection, self._embedder, create=False)
+            except ValueError as exc:  # Chroma's own embedder-conflict check
+                raise IndexMismatch(f"{exc}. Rebuild with `assistant ingest --rebuild`.") from exc
+            self._retriever = Retriever(snap, store)
+        return self._retriever
+
+    def ask(self, question: str, history: list[dict[str, str]] | None = None) -> Answer:
+        t0 = time.perf_counter()
+        question = validate(question, self.settings.max_question_chars)
+        timings: dict[str, float] = {}
+        if off_limits(question):
+            timings["total"] = _ms(t0)
+            return Answer(question, OFF_LIMITS, True, [], False, [], self.settings.backend, timings)
+        retriever = self.retriever
+        t1 = time.perf_counter()
+        resolved = resolve(question, history or [])
+        timings["rewrite"] = _ms(t1)
+        t2 = time.perf_counter()
+        query = resolved.question
+        if resolved.context_terms and not resolved.rewritten:
+            query = f"{query} {' '.join(resolved.context_terms)}"
+        hits = retriever.search(query, self.settings.top_k)
+        timings["retrieve"] = _ms(t2)
+        t3 = time.perf_counter()
+        info = analyse_question(resolved.question)
+        ranked = score(retriever.snapshot, info, candidates(retriever.snapshot, hits), resolved.context_terms)
+        composed = compose(retriever.snapshot, info, ranked, self.settings.max_answer_sentences)
+        timings["answer"] = _ms(t3)
+        timings["total"] = _ms(t0)
+        return Answer(
+            question=question,
+            answer=composed.text,
+            refused=composed.refused,
+            citations=composed.citations,
+            conflict=composed.conflict,
+            retrieved=hits,
+            backend=self.settings.backend,
+            timings_ms=timings,
+            standalone_question=resolved.question if resolved.rewritten else None,
+        )
+
+
+def _ms(since: float) -> float:
+    return (time.perf_counter() - since) * 1000

@@ -1,0 +1,44 @@
+"""Hybrid retrieval: Chroma's dense neighbours fused with BM25 by reciprocal-rank fusion.
+
+Dense results are filtered to the current snapshot's chunks, so vectors an in-flight ingest
+has stored but not yet made current are never seen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .models import Retrieved
+from .snapshot import Snapshot
+from .vectors import VectorStore
+
+RRF_K = 60
+
+
+@dataclass
+class Retriever:
+    """Searches one snapshot; cheap to build, so build one per snapshot."""
+
+    snapshot: Snapshot
+    vectors: VectorStore
+
+    def search(self, query: str, k: int) -> list[Retrieved]:
+        depth = max(k * 4, 20)
+        dense = [cid for cid, _ in self.vectors.query(query, depth) if cid in self.snapshot.position]
+        lexical = [self.snapshot.chunks[i].chunk_id for i, _ in self.snapshot.lexical.search(query, depth)]
+        return fuse(self.snapshot, dense, lexical)[:k]
+
+
+def fuse(snapshot: Snapshot, dense: list[str], lexical: list[str]) -> list[Retrieved]:
+    """Reciprocal-rank fusion (Cormack et al. 2009): robust without calibrating the two scores."""
+    scores: dict[str, float] = {}
+    for ranking in (dense, lexical):
+        for rank, cid in enumerate(ranking):
+            scores[cid] = scores.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+    dense_rank = {cid: r for r, cid in enumerate(dense)}
+    lexical_rank = {cid: r for r, cid in enumerate(lexical)}
+    ordered = sorted(scores, key=lambda cid: (-scores[cid], cid))
+    return [
+        Retrieved(snapshot.chunks[snapshot.position[cid]], scores[cid], dense_rank.get(cid), lexical_rank.get(cid))
+        for cid in ordered
+    ]

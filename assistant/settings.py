@@ -1,0 +1,39 @@
+"""All configuration in one typed object, read from ``ASSISTANT_*`` environment variables.
+
+CLI flags override fields through :meth:`Settings.with_overrides`; nothing else in the
+package reads the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Settings documented in the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore")
+
+    corpus_dir: Path = Field(Path("seeds"), description="Folder ingested when no path is given.")
+    index_dir: Path = Field(Path("index"), description="Where the index (snapshots, Chroma) lives.")
+    chroma_url: str | None = Field(None, description="A Chroma server (http://host:port); unset means embedded Chroma.")
+    collection: str = Field("istanbul", description="Chroma collection name prefix.")
+    embedder: Literal["wordllama", "openai"] = Field("wordllama", description="Embedding model.")
+    openai_embedding_model: str = Field("text-embedding-3-small")
+    openai_base_url: str | None = Field(None, description="Base URL for OpenAI-compatible calls.")
+    openai_api_key: str | None = Field(None, description="Key for OpenAI-compatible calls.")
+    chunk_size: int = Field(500, ge=100, le=8000, description="Target chunk length in characters.")
+    chunk_overlap: int = Field(100, ge=0, le=2000, description="Characters shared by neighbours.")
+    top_k: int = Field(6, ge=1, le=50, description="Chunks handed to the answerer.")
+    max_question_chars: int = Field(1000, ge=10, le=100_000, description="Longest question accepted.")
+    max_answer_sentences: int = Field(3, ge=1, le=10)
+    backend: Literal["extractive"] = Field("extractive", description="Answer backend.")
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with CLI flags applied; ``None`` means "flag not given"."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return self.model_copy(update=given)

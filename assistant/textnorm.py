@@ -1,0 +1,62 @@
+"""Text normalisation shared by lexical search, answer scoring and the evals.
+
+One folding rule everywhere keeps "Erdogan" and "Erdoğan", or "defence" quotes with curly
+apostrophes, matching the same way in retrieval as in scoring.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Letters that NFKD does not decompose into base + combining mark.
+_EXTRA_FOLDS = str.maketrans(
+    {
+        "ı": "i",
+        "İ": "I",
+        "ł": "l",
+        "Ł": "L",
+        "ø": "o",
+        "Ø": "O",
+        "đ": "d",
+        "Đ": "D",
+        "ß": "ss",
+        "æ": "ae",
+        "Æ": "AE",
+        "œ": "oe",
+        "Œ": "OE",
+        "‘": "'",
+        "’": "'",
+        "‚": "'",
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "–": "-",
+        "—": "-",
+        "‑": "-",
+    }
+)
+
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
+def fold(text: str) -> str:
+    """Strip accents and unify quotes and dashes, keeping the text's length-independent meaning."""
+    text = text.translate(_EXTRA_FOLDS)
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased, accent-folded word tokens; possessive "'s" is dropped."""
+    out = []
+    for w in _WORD.findall(fold(text).lower()):
+        if w.endswith("'s"):
+            w = w[:-2]
+        out.append(w.replace("'", ""))
+    return [w for w in out if w]
+
+
+def normalise_for_match(text: str) -> str:
+    """Lower-case, accent-fold and reduce punctuation to single spaces, for substring matching."""
+    return " " + " ".join(words(text)) + " "
