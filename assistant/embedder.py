@@ -78,13 +78,17 @@ class WordLlamaEmbeddingFunction(EmbeddingFunction[Documents]):
 def make_embedder(settings: Settings) -> EmbeddingFunction[Documents]:
     """The embedding function the settings ask for."""
     if settings.embedder == "openai":
+        import warnings
+
         from chromadb.utils.embedding_functions import OpenAIEmbeddingFunction
 
-        return OpenAIEmbeddingFunction(
-            model_name=settings.openai_embedding_model,
-            api_key=settings.openai_api_key,
-            api_base=settings.openai_base_url,
-        )
+        with warnings.catch_warnings():  # a key given directly is deliberately not persisted
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return OpenAIEmbeddingFunction(
+                model_name=settings.openai_embedding_model,
+                api_key=settings.openai_api_key,
+                api_base=settings.openai_base_url,
+            )
     return WordLlamaEmbeddingFunction()
 
 

@@ -60,8 +60,7 @@ for _group in _EQUIVALENT_WORDS:
 _PRONOUN = re.compile(r"\b(he|she|him|his|her|they|them|their)\b", re.I)
 _DATE = re.compile(
     r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|"
-    r"may|june|july|august|september|october|november|december|\d{4}|yesterday|today|tomorrow|"
-    r"week|month|year|morning|afternoon|evening|night)\b",
+    r"may|june|july|august|september|october|november|december|(?:19|20)\d\d|yesterday|today|tomorrow)\b",
     re.I,
 )
 _NUMBER = re.compile(
@@ -88,6 +87,7 @@ class Candidate:
     names_covered: float = 1.0
     matched: set[str] = field(default_factory=set)
     type_match: float = 0.0
+    names: set[str] = field(default_factory=set)
     dense: float = 0.0
     score: float = 0.0
 
@@ -134,6 +134,7 @@ def candidates(snapshot: Snapshot, retrieved: list[Retrieved]) -> list[Candidate
             if key in seen or not _is_statement(span.text, titles.get(chunk.doc_id)):
                 continue
             cand = Candidate(chunk.doc_id, chunk, span, rank, set(analyse(span.text)))
+            cand.names = set(analyse(" ".join(_CAPITALISED.findall(span.text))))
             if i > 0 and _PRONOUN.search(span.text[:80]) and not _NAME.search(span.text[:40]):
                 prev = spans[i - 1]
                 if span.start - prev.end < 3:  # same paragraph

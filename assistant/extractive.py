@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from .citations import CitationList
-from .evidence import EQUIVALENTS, Candidate, polarity
+from .evidence import EQUIVALENTS, Candidate, idf, polarity
 from .lexical import analyse
 from .models import Citation
 from .question import QuestionInfo
@@ -24,7 +24,8 @@ OFF_LIMITS = (
 )
 CONFLICT_LEAD = "The sources disagree."
 
-MIN_COVERAGE = 0.6
+MIN_COVERAGE = 0.55
+RARE_NAME_IDF = 2.0
 KEEP_RATIO = 0.8
 CONFLICT_RATIO = 0.65
 _CONNECTIVE = re.compile(
@@ -65,7 +66,9 @@ def compose(snapshot: Snapshot, info: QuestionInfo, ranked: list[Candidate], max
         if any(_overlaps(cand, c) for c in chosen):
             continue
         adds_terms = cand.matched - set().union(*(c.matched for c in chosen))
-        corroborates = cand.doc_id not in {c.doc_id for c in chosen} and cand.coverage >= top.coverage - 0.05
+        corroborates = cand.doc_id not in {c.doc_id for c in chosen} and bool(
+            _answer_names(snapshot, info, top) & cand.names
+        )
         lists_more = info.kind in ("list", "who") and cand.type_match > 0 and cand.coverage >= top.coverage
         if adds_terms or corroborates or lists_more:
             chosen.append(cand)
@@ -115,6 +118,11 @@ def _quote(citations: CitationList, cand: Candidate, start: int, end: int) -> st
         text = lines[0] + " " + "; ".join(lines[1:]) + "."
     shown = text[0].upper() + text[1:]
     return f"{shown} [{citation.n}]"
+
+
+def _answer_names(snapshot: Snapshot, info: QuestionInfo, cand: Candidate) -> set[str]:
+    """Distinctive names in a sentence that the question did not bring: the answer's subject."""
+    return {n for n in cand.names - set(info.terms) if idf(snapshot, n) >= RARE_NAME_IDF}
 
 
 def _overlaps(a: Candidate, b: Candidate) -> bool:

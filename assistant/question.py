@@ -21,7 +21,7 @@ LIGHT_TERMS = frozenset(
         "hold held give gave take took think want wanted role job mention mentioned describe "
         "described according article articles document documents source sources report reported "
         "explain please happen happening current currently talk talks who whom whose what when "
-        "where why how which does"
+        "where why how which does last latest recent recently ever"
     )
 )
 

@@ -1,0 +1,168 @@
+"""Incremental and crash-safe ingest against a real on-disk Chroma."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from assistant import snapshot
+from assistant.embedder import WordLlamaEmbeddingFunction
+from assistant.errors import IndexMismatch, IngestBusy
+from assistant.ingest import ingest
+from assistant.pipeline import Assistant
+from assistant.settings import Settings
+from assistant.vectors import VectorStore, connect
+
+from .conftest import DOC_A, DOC_B, ROOT
+
+
+def _vector_ids(settings: Settings) -> set[str]:
+    snap = snapshot.load(Path(settings.index_dir))
+    client = connect(settings)
+    collection = client.get_collection(snap.collection)
+    return set(collection.get(include=[])["ids"])
+
+
+def test_reingesting_an_unchanged_corpus_changes_nothing(fresh_settings: Settings) -> None:
+    first = ingest(fresh_settings, progress=False)
+    assert sorted(first.added) == [DOC_A, DOC_B] and first.chunks_embedded == first.chunks_total > 20
+    before = snapshot.load(Path(fresh_settings.index_dir))
+    second = ingest(fresh_settings, progress=False)
+    after = snapshot.load(Path(fresh_settings.index_dir))
+    assert sorted(second.unchanged) == [DOC_A, DOC_B]
+    assert second.chunks_embedded == 0 and not second.changed
+    assert after.name == before.name
+    assert [c.chunk_id for c in after.chunks] == [c.chunk_id for c in before.chunks]
+    assert _vector_ids(fresh_settings) == set(after.position)
+
+
+def test_changed_added_and_removed_documents(fresh_settings: Settings, corpus_copy: Path) -> None:
+    ingest(fresh_settings, progress=False)
+    old = snapshot.load(Path(fresh_settings.index_dir))
+    old_b = set(old.docs[DOC_B].chunk_ids)
+
+    doc_a = corpus_copy / DOC_A
+    doc_a.write_text(
+        doc_a.read_text(encoding="utf-8") + "\nThe talks ended with a prisoner swap of 1,000 each.", encoding="utf-8"
+    )
+    (corpus_copy / DOC_B).unlink()
+    (corpus_copy / "new.txt").write_text("Sybiha met Rubio in Antalya on Thursday.", encoding="utf-8")
+
+    report = ingest(fresh_settings, progress=False)
+    assert report.updated == [DOC_A] and report.added == ["new.txt"] and report.removed == [DOC_B]
+    new = snapshot.load(Path(fresh_settings.index_dir))
+    assert set(new.docs) == {DOC_A, "new.txt"}
+    ids = _vector_ids(fresh_settings)
+    assert ids == set(new.position)
+    assert not (ids & old_b)  # the removed document's vectors are gone
+
+    answer = Assistant(fresh_settings).ask("How big was the prisoner swap?")
+    assert not answer.refused and "1,000" in answer.answer
+    assert answer.citations[0].doc_id == DOC_A
+
+
+def test_failed_ingest_leaves_previous_index_answering(fresh_settings: Settings, corpus_copy: Path) -> None:
+    ingest(fresh_settings, progress=False)
+    assistant = Assistant(fresh_settings)
+    before = assistant.ask("Who leads the Ukrainian delegation?").to_json()
+
+    (corpus_copy / DOC_B).unlink()
+    (corpus_copy / "late.txt").write_text("A late report says Umerov resigned.", encoding="utf-8")
+
+    def crash() -> None:
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        ingest(fresh_settings, progress=False, before_swap=crash)
+
+    after = Assistant(fresh_settings).ask("Who leads the Ukrainian delegation?").to_json()
+    assert after["answer"] == before["answer"] and after["citations"] == before["citations"]
+    assert DOC_B in snapshot.load(Path(fresh_settings.index_dir)).docs
+    assert (Path(fresh_settings.index_dir) / "pending.json").exists()
+
+    report = ingest(fresh_settings, progress=False)  # running again completes the job
+    assert report.removed == [DOC_B] and report.added == ["late.txt"]
+    assert not (Path(fresh_settings.index_dir) / "pending.json").exists()
+    assert _vector_ids(fresh_settings) == set(snapshot.load(Path(fresh_settings.index_dir)).position)
+
+
+def test_killed_ingest_process(fresh_settings: Settings, corpus_copy: Path) -> None:
+    """SIGKILL in the middle (vectors written, snapshot not yet swapped): nothing is lost."""
+    ingest(fresh_settings, progress=False)
+    name = snapshot.current_name(Path(fresh_settings.index_dir))
+    (corpus_copy / "extra.txt").write_text("Kellogg and Witkoff travel to Istanbul.", encoding="utf-8")
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        from pathlib import Path
+        from assistant.ingest import ingest
+        from assistant.settings import Settings
+        s = Settings(index_dir=Path({str(fresh_settings.index_dir)!r}), corpus_dir=Path({str(corpus_copy)!r}))
+        ingest(s, progress=False, before_swap=lambda: os.kill(os.getpid(), signal.SIGKILL))
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, timeout=120)
+    assert proc.returncode == -9
+    assert snapshot.current_name(Path(fresh_settings.index_dir)) == name
+    answer = Assistant(fresh_settings).ask("Who leads the Ukrainian delegation?")
+    assert "Umerov" in answer.answer
+    report = ingest(fresh_settings, progress=False)
+    assert report.added == ["extra.txt"]
+    assert _vector_ids(fresh_settings) == set(snapshot.load(Path(fresh_settings.index_dir)).position)
+
+
+def test_unreadable_document_keeps_its_previous_version(fresh_settings: Settings, corpus_copy: Path) -> None:
+    ingest(fresh_settings, progress=False)
+    (corpus_copy / DOC_A).write_bytes(b"\xff\xfe broken now")
+    report = ingest(fresh_settings, progress=False)
+    assert [e.doc_id for e in report.failed] == [DOC_A]
+    assert DOC_A in snapshot.load(Path(fresh_settings.index_dir)).docs
+    assert "Umerov" in Assistant(fresh_settings).ask("Who leads the Ukrainian delegation?").answer
+
+
+def test_opening_with_another_embedder_says_how_to_rebuild(fresh_settings: Settings) -> None:
+    ingest(fresh_settings, progress=False)
+    manifest_dir = Path(fresh_settings.index_dir) / "snapshots" / snapshot.current_name(Path(fresh_settings.index_dir))
+    manifest = json.loads((manifest_dir / "manifest.json").read_text())
+    manifest["embedder"]["config"]["dim"] = 64
+    (manifest_dir / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatch, match="assistant ingest --rebuild"):
+        Assistant(fresh_settings).ask("Who leads the Ukrainian delegation?")
+    other = fresh_settings.with_overrides(embedder="openai", openai_api_key="sk-test")
+    with pytest.raises(IndexMismatch, match="rebuild"):
+        Assistant(other).ask("Who leads the Ukrainian delegation?")
+
+
+def test_collection_records_its_embedder(fresh_settings: Settings) -> None:
+    ingest(fresh_settings, progress=False)
+    snap = snapshot.load(Path(fresh_settings.index_dir))
+    collection = connect(fresh_settings).get_collection(snap.collection)  # no embedder passed
+    recorded = collection.configuration_json["embedding_function"]
+    assert recorded == {"type": "known", "name": "istanbul-wordllama", "config": {"config": "l2_supercat", "dim": 256}}
+    ef = collection.configuration["embedding_function"]  # rebuilt from the registered class
+    assert isinstance(ef, WordLlamaEmbeddingFunction)
+    store = VectorStore.open(connect(fresh_settings), snap.collection, ef, create=False)
+    assert store.query("Medinsky", 1)
+
+
+def test_rebuild_replaces_the_collection(fresh_settings: Settings) -> None:
+    ingest(fresh_settings, progress=False)
+    old = snapshot.load(Path(fresh_settings.index_dir)).collection
+    report = ingest(fresh_settings, rebuild=True, progress=False)
+    new = snapshot.load(Path(fresh_settings.index_dir)).collection
+    assert new != old and report.chunks_embedded == report.chunks_total
+    names = [c.name for c in connect(fresh_settings).list_collections()]
+    assert names == [new]
+
+
+def test_concurrent_ingest_is_refused(fresh_settings: Settings) -> None:
+    def nested() -> None:
+        ingest(fresh_settings, progress=False)
+
+    with pytest.raises(IngestBusy, match="Another ingest"):
+        ingest(fresh_settings, progress=False, before_swap=nested)
