@@ -28,17 +28,46 @@ QUESTIONS = [
 ]
 
 
-def run(settings: Settings, runs: int = 5) -> dict[str, Any]:
+def run(settings: Settings, runs: int = 5, scale: int = 50) -> dict[str, Any]:
+    result = {"corpus": str(settings.corpus_dir), "runs": runs}
+    result["ingest"] = _ingest(settings, runs, Path(settings.corpus_dir))
+    with tempfile.TemporaryDirectory() as tmp:
+        big = _replicate(Path(settings.corpus_dir), Path(tmp) / "corpus", scale)
+        result[f"ingest_x{scale}"] = _ingest(settings.with_overrides(corpus_dir=big), max(1, runs // 2), big)
+    result.update(_questions(settings, runs))
+    return result
+
+
+def _replicate(source: Path, target: Path, copies: int) -> Path:
+    """The corpus ``copies`` times under distinct names: steady-state throughput, not start-up."""
+    target.mkdir(parents=True)
+    for i in range(copies):
+        for path in sorted(source.iterdir()):
+            if path.is_file():
+                (target / f"{i:03d}-{path.name}").write_bytes(path.read_bytes())
+    return target
+
+
+def _ingest(settings: Settings, runs: int, corpus: Path) -> dict[str, Any]:
     ingest_rates = []
     ingest_seconds = []
     chunks = 0
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as tmp:
             fresh = settings.with_overrides(index_dir=Path(tmp) / "index", chroma_url=None)
-            report = ingest(fresh, progress=False)
+            report = ingest(fresh, [corpus], progress=False)
             chunks = report.chunks_embedded
             ingest_seconds.append(report.seconds)
             ingest_rates.append(report.chunks_embedded / report.seconds)
+    return {
+        "documents": len(report.added),
+        "chunks": chunks,
+        "median_seconds": round(statistics.median(ingest_seconds), 3),
+        "median_chunks_per_second": round(statistics.median(ingest_rates), 1),
+    }
+
+
+def _questions(settings: Settings, runs: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         fresh = settings.with_overrides(index_dir=Path(tmp) / "index", chroma_url=None)
         ingest(fresh, progress=False)
@@ -54,13 +83,6 @@ def run(settings: Settings, runs: int = 5) -> dict[str, Any]:
                 assistant.ask(q)
                 answer.append((time.perf_counter() - t1) * 1000)
     return {
-        "corpus": str(settings.corpus_dir),
-        "runs": runs,
-        "ingest": {
-            "chunks": chunks,
-            "median_seconds": round(statistics.median(ingest_seconds), 3),
-            "median_chunks_per_second": round(statistics.median(ingest_rates), 1),
-        },
         "retrieval_ms": _summary(retrieve),
         "answer_ms": _summary(answer),
     }

@@ -110,7 +110,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run
 
-    result: dict[str, Any] = run(_settings(args), runs=args.runs)
+    result: dict[str, Any] = run(_settings(args), runs=args.runs, scale=args.scale)
     print(json.dumps(result, indent=2))
     return 0
 
@@ -148,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", parents=[common], help="measure ingest and answer speed")
     p.add_argument("--runs", type=int, default=5, help="repetitions per measurement")
+    p.add_argument("--scale", type=int, default=50, help="copies of the corpus for the throughput run")
     p.set_defaults(func=cmd_bench)
     return parser
 
