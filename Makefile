@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup setup-test run ingest test lint bench clean
+.PHONY: setup setup-test run ingest test lint eval bench clean
 
 $(BIN)/assistant: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ $(VENV)/.test-deps: $(BIN)/assistant
 setup-test: $(VENV)/.test-deps
 
 ingest: setup
-	$(BIN)/assistant ingest
+	$(BIN)/assistant ingest --quiet
 
 run: ingest
 	$(BIN)/assistant chat
@@ -31,6 +31,11 @@ lint: setup-test
 
 test: setup-test lint
 	$(BIN)/python -m pytest -q
+	$(MAKE) eval
+
+# The offline eval gates CI: exit 1 when a floor is missed or a baseline case regresses.
+eval: ingest
+	$(BIN)/assistant eval
 
 bench: ingest
 	$(BIN)/assistant bench

@@ -107,6 +107,18 @@ def cmd_chat(args: argparse.Namespace) -> int:
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.answer}]
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .evals.runner import EvalOptions, run
+
+    options = EvalOptions(update_baseline=args.update_baseline)
+    for name in ("golden", "floors", "baseline"):
+        if getattr(args, name):
+            setattr(options, name, Path(getattr(args, name)))
+    if args.report:
+        options.report_dir = Path(args.report)
+    return run(_settings(args), options)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run
 
@@ -145,6 +157,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("chat", parents=[common], help="a conversation in the terminal")
     p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("eval", parents=[common], help="run the golden Q&A set and gate on it")
+    p.add_argument("--golden", help="golden set (default evals/golden.jsonl)")
+    p.add_argument("--report", help="report folder (default evals/reports)")
+    p.add_argument("--floors", help="metric floors (default evals/floors.toml)")
+    p.add_argument("--baseline", help="per-case baseline (default evals/baseline.json)")
+    p.add_argument("--update-baseline", action="store_true", help="write the baseline from this run")
+    p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("bench", parents=[common], help="measure ingest and answer speed")
     p.add_argument("--runs", type=int, default=5, help="repetitions per measurement")

@@ -26,16 +26,21 @@ from .snapshot import Snapshot
 from .textnorm import words
 
 # Groups of stems that count as the same evidence (question wording vs news wording).
+# One-way: a question about someone's job is answered by a title, not the other way round.
+_BROADER_WORDS = {
+    "job role position post title occupation work": "minister president secretary director aide envoy "
+    "chancellor official diplomat senator head chief leader spokesman spokeswoman ambassador general",
+}
 _EQUIVALENT_WORDS = [
-    "job role position post title occupation work minister president secretary director aide "
-    "envoy chancellor official diplomat senator",
     "before previously former formerly earlier past once",
     "lead leads led leading head heads headed charge chair",
-    "attend attending go going participate join present come take part show",
+    "attend attending go going participate join present come",
     "meet met meeting encounter",
     "agree agreed agreement deal accord",
     "reject rejected refuse refused decline declined turn dismissed dismiss",
     "delegation team group negotiators",
+    "compare compared like resemble resembles similar",
+    "call called refer referred describe described label labelled branded",
     "defense defence",
     "host hosted hosting",
     "propose proposed proposal suggest suggested",
@@ -56,8 +61,22 @@ for _group in _EQUIVALENT_WORDS:
     _stems = frozenset(analyse(_group)) | frozenset(_group.split())
     for _stem in _stems:
         EQUIVALENTS[_stem] = EQUIVALENTS.get(_stem, frozenset()) | _stems
+for _broad, _narrow in _BROADER_WORDS.items():
+    _narrow_stems = frozenset(analyse(_narrow)) | frozenset(_narrow.split())
+    for _stem in frozenset(analyse(_broad)) | frozenset(_broad.split()):
+        EQUIVALENTS[_stem] = EQUIVALENTS.get(_stem, frozenset()) | _narrow_stems
 
 _PRONOUN = re.compile(r"\b(he|she|him|his|her|they|them|their)\b", re.I)
+_QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
+_QUOTED_BY_PRONOUN = re.compile(
+    r"[”\"],?\s+(he|she|they)\s+(said|says|added|was quoted|stated|remarked|told|wrote)\b", re.I
+)
+_INITIAL_PRONOUN = re.compile(r"(it|its|he|she|they|his|her|their)\b", re.I)
+_DEMONSTRATIVE = re.compile(
+    r"^(those|these|this|that|such)\b|\b(that|those|these|the same)\s+"
+    r"(meeting|talks|discussions|summit|call|visit|statement|remarks|negotiations)\b",
+    re.I,
+)
 _DATE = re.compile(
     r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|"
     r"may|june|july|august|september|october|november|december|(?:19|20)\d\d|yesterday|today|tomorrow)\b",
@@ -82,6 +101,7 @@ class Candidate:
     rank: int
     terms: set[str]
     context_terms: set[str] = field(default_factory=set)
+    context_names: set[str] = field(default_factory=set)
     antecedent: Span | None = None
     coverage: float = 0.0
     names_covered: float = 1.0
@@ -96,6 +116,10 @@ class Candidate:
 def _sentences(snapshot_name: str, doc_id: str, text: str) -> tuple[Span, ...]:
     return tuple(split_sentences(text))
 
+
+# Words of the sentence before a "he"/"those talks" sentence count, but less than its own.
+CONTEXT_CREDIT = 0.7
+MAX_LOOKBACK = 3
 
 _IDF: dict[str, dict[str, float]] = {}
 
@@ -115,6 +139,11 @@ def _idf(snapshot: Snapshot) -> dict[str, float]:
     return _IDF[snapshot.name]
 
 
+def in_corpus(snapshot: Snapshot, term: str) -> bool:
+    """Whether any sentence of the corpus has this stem."""
+    return term in _idf(snapshot)
+
+
 def idf(snapshot: Snapshot, term: str) -> float:
     table = _idf(snapshot)
     return table.get(term, math.log(1 + (table["__n__"] + 0.5) / 0.5))
@@ -127,21 +156,55 @@ def candidates(snapshot: Snapshot, retrieved: list[Retrieved]) -> list[Candidate
     for rank, hit in enumerate(retrieved):
         chunk = hit.chunk
         spans = _sentences(snapshot.name, chunk.doc_id, snapshot.texts[chunk.doc_id])
-        for i, span in enumerate(spans):
-            if span.end <= chunk.start or span.start >= chunk.end:
-                continue
+        inside = [i for i, span in enumerate(spans) if span.end > chunk.start and span.start < chunk.end]
+        for i in _with_neighbours(spans, inside):
+            span = spans[i]
             key = (chunk.doc_id, span.start)
             if key in seen or not _is_statement(span.text, titles.get(chunk.doc_id)):
                 continue
             cand = Candidate(chunk.doc_id, chunk, span, rank, set(analyse(span.text)))
             cand.names = set(analyse(" ".join(_CAPITALISED.findall(span.text))))
-            if i > 0 and _PRONOUN.search(span.text[:80]) and not _NAME.search(span.text[:40]):
-                prev = spans[i - 1]
-                if span.start - prev.end < 3:  # same paragraph
-                    cand.antecedent = prev
-                    cand.context_terms = set(analyse(" ".join(_CAPITALISED.findall(prev.text))))
+            _attach_context(cand, spans, i)
             seen[key] = cand
     return list(seen.values())
+
+
+def _with_neighbours(spans: tuple[Span, ...], inside: list[int]) -> list[int]:
+    """A chunk's sentences plus the one on each side in the same paragraph: a chunk boundary
+    can separate a quotation from the sentence that says who is speaking."""
+    if not inside:
+        return []
+    first, last = inside[0], inside[-1]
+    out = list(inside)
+    if first > 0 and spans[first].start - spans[first - 1].end < 3:
+        out.insert(0, first - 1)
+    if last + 1 < len(spans) and spans[last + 1].start - spans[last].end < 3:
+        out.append(last + 1)
+    return out
+
+
+def _attach_context(cand: Candidate, spans: tuple[Span, ...], i: int) -> None:
+    """Borrow the words of the sentences a "he"/"It"/"Those talks" sentence leans on, walking
+    back through the paragraph while each one leans on the one before it too."""
+    j = i
+    while j > 0 and i - j < MAX_LOOKBACK and _refers_back(spans[j].text):
+        prev = spans[j - 1]
+        if spans[j].start - prev.end >= 3:  # a paragraph break: stop
+            break
+        if cand.antecedent is None:
+            cand.antecedent = prev
+        names = set(analyse(" ".join(_CAPITALISED.findall(prev.text))))
+        cand.context_names |= names
+        cand.context_terms |= set(analyse(prev.text)) - names
+        j -= 1
+
+
+def _refers_back(text: str) -> bool:
+    """Whether the sentence leans on the one before it ("he said", "Those discussions")."""
+    if _DEMONSTRATIVE.search(text[:80]) or _INITIAL_PRONOUN.match(text) or _QUOTED_BY_PRONOUN.search(text):
+        return True
+    unquoted = _QUOTED.sub(" ", text)  # "his" inside a quotation is the speaker's, not ours
+    return bool(_PRONOUN.search(unquoted[:80])) and not _NAME.search(unquoted[:40])
 
 
 def _is_statement(text: str, title: str | None) -> bool:
@@ -174,8 +237,8 @@ def score(
         vectors = _embed([info.text] + [c.span.text for c in cands])
         sims = vectors[1:] @ vectors[0]
     for cand, sim in zip(cands, sims if cands else [], strict=True):
-        pool = cand.terms | cand.context_terms
-        credits = {t: _term_credit(t, pool) for t in weights}
+        pool = cand.terms | cand.context_names
+        credits = {t: max(_term_credit(t, pool), CONTEXT_CREDIT * _term_credit(t, cand.context_terms)) for t in weights}
         cand.matched = {t for t, c in credits.items() if c > 0}
         cand.coverage = sum(weights[t] * credits[t] for t in content) / total
         bonus = sum(weights[t] * credits[t] for t in weights if t not in content) / total
@@ -192,8 +255,26 @@ def score(
             + 0.3 * cand.dense
             + 0.05 / (1 + cand.rank)
             + 0.2 * cand.names_covered
+            + 0.15 * _order(info, cand)
         )
     return sorted(cands, key=lambda c: (-c.score, c.rank, c.doc_id, c.span.start))
+
+
+def _order(info: QuestionInfo, cand: Candidate) -> float:
+    """ "What did Putin call Zelensky?" is not answered by "Zelensky called Putin ...": names in
+    the question's order score a little higher than names in reverse."""
+    if len(info.names) < 2:
+        return 0.0
+    tokens = [analyse(w) for w in words(cand.span.text)]
+    flat = [t[0] if t else "" for t in tokens]
+    positions = []
+    for name in info.names:
+        stems = analyse(name)
+        where = [i for i, t in enumerate(flat) if stems and t == stems[-1]]
+        if not where:
+            return 0.0
+        positions.append(where[0])
+    return 1.0 if positions == sorted(positions) else -1.0
 
 
 def _type_match(info: QuestionInfo, cand: Candidate, name_terms: list[set[str]]) -> float:

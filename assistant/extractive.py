@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from .citations import CitationList
-from .evidence import EQUIVALENTS, Candidate, idf, polarity
+from .evidence import EQUIVALENTS, Candidate, idf, in_corpus, polarity
 from .lexical import analyse
 from .models import Citation
 from .question import QuestionInfo
@@ -22,12 +22,13 @@ OFF_LIMITS = (
     "I can only answer questions about the indexed documents, and this request isn't one. "
     "Ask a question about the articles instead."
 )
-CONFLICT_LEAD = "The sources disagree."
+CONFLICT_LEAD = "The sources disagree:"
 
 MIN_COVERAGE = 0.55
 RARE_NAME_IDF = 2.0
 KEEP_RATIO = 0.8
-CONFLICT_RATIO = 0.65
+CONFLICT_RATIO = 0.6
+CONFLICT_COVERAGE = 0.45
 _CONNECTIVE = re.compile(
     r"^(however|nevertheless|nonetheless|meanwhile|moreover|furthermore|but|and|so|still)\b,?\s+", re.I
 )
@@ -43,18 +44,34 @@ class Composed:
     conflict: bool
 
 
-def answerable(info: QuestionInfo, best: Candidate | None) -> bool:
-    """Whether the best sentence covers enough of the question, including every name in it."""
-    return best is not None and best.coverage >= MIN_COVERAGE and best.names_covered >= 1.0
+def answerable(info: QuestionInfo, best: Candidate | None, snapshot: Snapshot | None = None) -> bool:
+    """Whether the best sentence covers enough of the question, including every name in it.
+
+    A question word that appears nowhere in the corpus, and that the sentence does not match
+    through an equivalent either ("Who *funds* the Kyiv Post?"), means the documents are not
+    about what is asked, however well the rest matches.
+    """
+    if best is None or best.coverage < MIN_COVERAGE or best.names_covered < 1.0:
+        return False
+    if snapshot is not None:
+        unknown = [t for t in info.content_terms if not in_corpus(snapshot, t) and t not in best.matched]
+        if unknown:
+            return False
+    return True
+
+
+def _addresses(cand: Candidate) -> bool:
+    """Loose enough to catch the other side of a disagreement, which often words things apart."""
+    return cand.names_covered >= 1.0 and cand.coverage >= CONFLICT_COVERAGE
 
 
 def compose(snapshot: Snapshot, info: QuestionInfo, ranked: list[Candidate], max_sentences: int) -> Composed:
-    if not ranked or not answerable(info, ranked[0]):
+    if not ranked or not answerable(info, ranked[0], snapshot):
         return Composed(REFUSAL, [], True, False)
     top = ranked[0]
     eligible = [c for c in ranked if answerable(info, c) and c.score >= KEEP_RATIO * top.score]
     citations = CitationList(snapshot)
-    disagreement = _conflict(info, [c for c in ranked if answerable(info, c) and c.score >= CONFLICT_RATIO * top.score])
+    disagreement = _conflict(info, [c for c in ranked if _addresses(c) and c.score >= CONFLICT_RATIO * top.score])
     if disagreement:
         first, second = disagreement
         parts = [_sentence(citations, first), _sentence(citations, second)]

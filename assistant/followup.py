@@ -14,6 +14,7 @@ from .lexical import analyse
 from .question import analyse_question
 
 _PERSON_PRONOUN = re.compile(r"\b(he|she|him|his|her|hers|himself|herself)\b", re.I)
+_IDENTITY = re.compile(r"^\s*(who|what)\s+(is|was|are|were)\s+[A-Z]", re.I)
 _NAME = re.compile(r"\b[A-Z][\w’'\-]+(?:\s+[A-Z][\w’'\-]+)*")
 _TITLE_WORDS = {
     "president",
@@ -155,6 +156,8 @@ def resolve(question: str, history: list[dict[str, str]]) -> Resolved:
 def _referent(last_q: str, last_a: str) -> str | None:
     info = analyse_question(last_q)
     asked = people(last_q)
+    if asked and _IDENTITY.match(last_q):  # "Who is Igor Kostyukov?": he is the one asked about
+        return asked[0][1]
     if info.kind in ("who", "list") and last_a:
         asked_names = {n.lower() for _, n in asked}
         terms = set(info.content_terms)

@@ -23,6 +23,7 @@ from . import corpus, snapshot
 from .chunking import chunk_document, make_splitter
 from .embedder import check_same, describe, make_embedder
 from .errors import AssistantError, DocumentError, IngestBusy
+from .lexical import analyser_version
 from .models import Chunk
 from .settings import Settings
 from .vectors import VectorStore, connect
@@ -132,7 +133,7 @@ def ingest(
 
         report.removed = sorted(set(old.docs) - set(docs)) if old else []
         report.chunks_total = len(chunks)
-        if old is not None and not report.changed:
+        if old is not None and not report.changed and old.lexical_version == analyser_version():
             report.seconds = time.perf_counter() - started
             report.snapshot = old.name
             return report

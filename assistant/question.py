@@ -18,10 +18,11 @@ from .textnorm import words
 LIGHT_TERMS = frozenset(
     analyse(
         "do does did done doing make made get got say said says tell told know happen happened "
-        "hold held give gave take took think want wanted role job mention mentioned describe "
+        "give gave take took think want wanted role job mention mentioned describe "
         "described according article articles document documents source sources report reported "
         "explain please happen happening current currently talk talks who whom whose what when "
-        "where why how which does last latest recent recently ever"
+        "where why how which does last latest recent recently ever about also there then than "
+        "some any many much very just"
     )
 )
 
@@ -34,7 +35,7 @@ _KINDS = (
     ("yesno", re.compile(r"^\s*(is|are|was|were|does|do|did|will|would|has|have|had|can|could)\b", re.I)),
     (
         "said",
-        re.compile(r"\b(say|said|says|quoted|remark|remarked|call|called|describe|described|warn|warned)\b", re.I),
+        re.compile(r"\b(say|said|says|quote|quoted|remark|remarked|tell|told|state|stated)\b", re.I),
     ),
     ("list", re.compile(r"\b(list|members?|all\s+the|which\s+\w+\s+are|name\s+the)\b", re.I)),
 )
@@ -94,12 +95,15 @@ def analyse_question(question: str) -> QuestionInfo:
         after = question[m.end() :]
         if before and before[0].lower() in _PLACE_PREPOSITIONS:
             continue  # "talks in Istanbul": a setting, not what the question is about
-        if re.match(r"\s+[a-z]", after) and not name.endswith(("’s", "'s")):
-            continue  # "the Russian delegation": a modifier, not a name asked about
+        possessive = name.endswith(("’s", "'s")) or re.match(r"[’']s\b", after)
+        determiner = bool(before) and before[0].lower() in ("the", "a", "an", "this", "that")
+        if re.match(r"\s+[a-z]", after) and not possessive and (_ADJECTIVAL.search(name) or determiner):
+            continue  # "the Russian delegation", "the Istanbul talks": a modifier, not a name asked about
         names.append(name)
     return QuestionInfo(question, kind, analyse(question), names)
 
 
+_ADJECTIVAL = re.compile(r"(ian|ish|ese|ean|can|ern|ic|i)$")
 _PLACE_PREPOSITIONS = {"in", "at", "to", "from", "near", "outside", "inside", "into", "across"}
 
 _QUESTION_STARTERS = {

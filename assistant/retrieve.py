@@ -13,6 +13,9 @@ from .snapshot import Snapshot
 from .vectors import VectorStore
 
 RRF_K = 60
+# Each ranking's best few always reach the answerer: RRF alone drops a passage that one
+# retriever ranks first when the other does not rank it at all.
+LEADERS = 2
 
 
 @dataclass
@@ -26,7 +29,8 @@ class Retriever:
         depth = max(k * 4, 20)
         dense = [cid for cid, _ in self.vectors.query(query, depth) if cid in self.snapshot.position]
         lexical = [self.snapshot.chunks[i].chunk_id for i, _ in self.snapshot.lexical.search(query, depth)]
-        return fuse(self.snapshot, dense, lexical)[:k]
+        fused = fuse(self.snapshot, dense, lexical)
+        return keep_leaders(fused, [dense[:LEADERS], lexical[:LEADERS]], k)
 
 
 def fuse(snapshot: Snapshot, dense: list[str], lexical: list[str]) -> list[Retrieved]:
@@ -42,3 +46,19 @@ def fuse(snapshot: Snapshot, dense: list[str], lexical: list[str]) -> list[Retri
         Retrieved(snapshot.chunks[snapshot.position[cid]], scores[cid], dense_rank.get(cid), lexical_rank.get(cid))
         for cid in ordered
     ]
+
+
+def keep_leaders(fused: list[Retrieved], leaders: list[list[str]], k: int) -> list[Retrieved]:
+    """The top ``k`` of ``fused``, with each ranking's leaders swapped in for the weakest."""
+    chosen = fused[:k]
+    ids = {r.chunk.chunk_id for r in chosen}
+    by_id = {r.chunk.chunk_id: r for r in fused}
+    missing = [cid for ranking in leaders for cid in ranking if cid not in ids and cid in by_id]
+    for cid in dict.fromkeys(missing):
+        if len(chosen) < k:
+            chosen.append(by_id[cid])
+        else:
+            chosen[-1] = by_id[cid]
+            chosen.sort(key=lambda r: -r.score)
+        ids = {r.chunk.chunk_id for r in chosen}
+    return sorted(chosen, key=lambda r: (-r.score, r.chunk.chunk_id))

@@ -77,6 +77,11 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     return token in _ABBREVIATIONS or len(token) == 1
 
 
+def _open_quote(text: str) -> bool:
+    """True when a curly quotation opened in ``text`` is not closed yet."""
+    return text.count("“") > text.count("”")
+
+
 def split_sentences(text: str, offset: int = 0) -> list[Span]:
     """Split ``text`` into sentences; line breaks always end a sentence (headings, list items)."""
     spans: list[Span] = []
@@ -86,6 +91,8 @@ def split_sentences(text: str, offset: int = 0) -> list[Span]:
         start = 0
         for m in _BOUNDARY.finditer(line_text):
             end = m.end()
+            if _open_quote(line_text[start:end]):
+                continue  # “Short. Quoted,” he said: the quotation is one sentence
             rest = line_text[end:].lstrip()
             if _is_abbreviation(line_text, m.start()):
                 # "U.S. Secretary" keeps going: a capital after an abbreviation is not enough.

@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(1000, ge=10, le=100_000, description="Longest question accepted.")
     max_answer_sentences: int = Field(3, ge=1, le=10)
     backend: Literal["extractive"] = Field("extractive", description="Answer backend.")
+    llm_timeout: float = Field(60.0, gt=0, description="Seconds before an LLM call is abandoned.")
+    llm_retries: int = Field(2, ge=0, le=10, description="Retries the openai SDK makes on failure.")
+    judge_model: str | None = Field(None, description="Model that grades answers in the judged eval tier.")
+    judge_base_url: str | None = Field(None, description="OpenAI-compatible endpoint of the judge.")
+    judge_api_key: str | None = Field(None, description="Key for the judge endpoint.")
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with CLI flags applied; ``None`` means "flag not given"."""

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import IndexMismatch, IndexMissing
-from .lexical import LexicalIndex
+from .lexical import LexicalIndex, analyser_version
 from .models import Chunk, Document
 
 FORMAT = 1
@@ -48,6 +48,7 @@ class Snapshot:
     texts: dict[str, str]
     lexical: LexicalIndex
     created: str = ""
+    lexical_version: str = ""
     position: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -90,6 +91,11 @@ def load(index_dir: Path) -> Snapshot:
         )
     chunks = [Chunk(**row) for row in _read_jsonl(folder / "chunks.jsonl")]
     texts = {row["doc_id"]: row["text"] for row in _read_jsonl(folder / "documents.jsonl")}
+    version = manifest.get("lexical", "")
+    if version == analyser_version():
+        lexical = LexicalIndex.load(folder / "bm25", len(chunks))
+    else:  # built by an older analyser: rebuild in memory (cheap); the next ingest persists it
+        lexical = LexicalIndex.build([c.text for c in chunks])
     return Snapshot(
         name=name,
         collection=manifest["collection"],
@@ -97,8 +103,9 @@ def load(index_dir: Path) -> Snapshot:
         docs={k: DocEntry(**v) for k, v in manifest["docs"].items()},
         chunks=chunks,
         texts=texts,
-        lexical=LexicalIndex.load(folder / "bm25", len(chunks)),
+        lexical=lexical,
         created=manifest.get("created", ""),
+        lexical_version=version,
     )
 
 
@@ -123,6 +130,7 @@ def write(
         "created": created.isoformat(),
         "collection": collection,
         "embedder": embedder,
+        "lexical": analyser_version(),
         "docs": {k: asdict(v) for k, v in sorted(docs.items())},
     }
     _write_json(staging / "manifest.json", manifest)

@@ -98,7 +98,7 @@ def test_instructions_are_not_followed(seed_assistant: Assistant, question: str)
 def test_conflict_between_articles_is_reported_with_both_sides(seed_assistant: Assistant) -> None:
     answer = seed_assistant.ask("Is Zelensky attending the talks in Istanbul?")
     assert answer.conflict and not answer.refused
-    assert answer.answer.startswith("The sources disagree.")
+    assert answer.answer.startswith("The sources disagree:")
     assert {c.doc_id for c in answer.citations} == {DOC_A, DOC_B}
     assert "would not be attending" in answer.answer and "is attending the talks" in answer.answer
     _check_citations(answer, seed_assistant)

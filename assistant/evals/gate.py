@@ -1,0 +1,71 @@
+"""The CI gate: per-metric floors from one file, and no regression against the baseline."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .golden import GoldenError
+from .scoring import CaseResult
+
+
+@dataclass
+class Floors:
+    """``min`` metrics must be at least their floor, ``max`` metrics at most their ceiling."""
+
+    minimum: dict[str, float]
+    maximum: dict[str, float]
+
+    @classmethod
+    def load(cls, path: Path) -> Floors:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise GoldenError(f"{path}: cannot be read as TOML ({exc})") from exc
+        return cls(
+            {k: float(v) for k, v in data.get("min", {}).items()}, {k: float(v) for k, v in data.get("max", {}).items()}
+        )
+
+
+def check(
+    metrics: dict[str, float], floors: Floors, results: list[CaseResult], baseline: dict[str, Any] | None
+) -> list[str]:
+    """Every reason the gate fails; empty means pass."""
+    failures = []
+    for name, floor in floors.minimum.items():
+        if name not in metrics:
+            failures.append(f"floor on unknown metric {name!r}")
+        elif metrics[name] < floor:
+            failures.append(f"{name} = {metrics[name]} is below its floor {floor}")
+    for name, ceiling in floors.maximum.items():
+        if name not in metrics:
+            failures.append(f"ceiling on unknown metric {name!r}")
+        elif metrics[name] > ceiling:
+            failures.append(f"{name} = {metrics[name]} is above its ceiling {ceiling}")
+    if baseline:
+        before = baseline.get("cases", {})
+        for r in results:
+            if before.get(r.id, {}).get("passed") and not r.passed:
+                failures.append(f"regression: {r.id} passed in the baseline and fails now ({'; '.join(r.reasons)})")
+    return failures
+
+
+def load_baseline(path: Path) -> dict[str, Any] | None:
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise GoldenError(f"{path}: not valid JSON ({exc})") from exc
+
+
+def write_baseline(path: Path, results: list[CaseResult], meta: dict[str, Any]) -> None:
+    """One case a line, so a change to the baseline reads well in a diff."""
+    head = {"golden_sha256": meta["golden_sha256"], "backend": meta["backend"]}
+    lines = [f"  {json.dumps(k)}: {json.dumps(v)}," for k, v in head.items()]
+    cases = [f"    {json.dumps(r.id)}: {json.dumps({'passed': r.passed})}" for r in sorted(results, key=lambda r: r.id)]
+    text = "{\n" + "\n".join(lines) + '\n  "cases": {\n' + ",\n".join(cases) + "\n  }\n}\n"
+    path.write_text(text, encoding="utf-8")
