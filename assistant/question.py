@@ -22,12 +22,12 @@ LIGHT_TERMS = frozenset(
         "described according article articles document documents source sources report reported "
         "explain please happen happening current currently talk talks who whom whose what when "
         "where why how which does last latest recent recently ever about also there then than "
-        "some any many much very just"
+        "some any many much very just big large"
     )
 )
 
 _KINDS = (
-    ("howmany", re.compile(r"^\s*how\s+(many|much|long|old)\b", re.I)),
+    ("howmany", re.compile(r"^\s*how\s+(many|much|long|old|big|large|high|far)\b", re.I)),
     ("when", re.compile(r"^\s*(when|what\s+(day|date|time|year|month))\b", re.I)),
     ("where", re.compile(r"^\s*(where|in\s+which\s+(city|country|place))\b", re.I)),
     ("who", re.compile(r"^\s*(who|whom|whose|which\s+(official|person|minister|leader))\b", re.I)),

@@ -49,16 +49,23 @@ def fuse(snapshot: Snapshot, dense: list[str], lexical: list[str]) -> list[Retri
 
 
 def keep_leaders(fused: list[Retrieved], leaders: list[list[str]], k: int) -> list[Retrieved]:
-    """The top ``k`` of ``fused``, with each ranking's leaders swapped in for the weakest."""
+    """The top ``k`` of ``fused``, with each ranking's leaders (first places first) swapped in
+    for the weakest fused results that are not leaders themselves."""
     chosen = fused[:k]
-    ids = {r.chunk.chunk_id for r in chosen}
     by_id = {r.chunk.chunk_id: r for r in fused}
-    missing = [cid for ranking in leaders for cid in ranking if cid not in ids and cid in by_id]
-    for cid in dict.fromkeys(missing):
-        if len(chosen) < k:
-            chosen.append(by_id[cid])
-        else:
-            chosen[-1] = by_id[cid]
-            chosen.sort(key=lambda r: -r.score)
-        ids = {r.chunk.chunk_id for r in chosen}
+    depth = max((len(r) for r in leaders), default=0)
+    order = [ranking[i] for i in range(depth) for ranking in leaders if i < len(ranking)]
+    protected: set[str] = set()
+    for cid in order:
+        if cid in protected or cid not in by_id:
+            continue
+        if cid not in {r.chunk.chunk_id for r in chosen}:
+            victims = [i for i, r in enumerate(chosen) if r.chunk.chunk_id not in protected]
+            if len(chosen) < k:
+                chosen.append(by_id[cid])
+            elif victims:
+                chosen[victims[-1]] = by_id[cid]
+            else:
+                break
+        protected.add(cid)
     return sorted(chosen, key=lambda r: (-r.score, r.chunk.chunk_id))

@@ -11,7 +11,7 @@ from assistant.errors import DocumentError
 from assistant.ingest import ingest
 from assistant.settings import Settings
 
-from .conftest import DOC_A, DOC_B, SEEDS
+from .conftest import DOC_A, DOC_B, ROOT, SEEDS
 
 
 def minimal_pdf(lines: list[str], title: str = "") -> bytes:
@@ -108,3 +108,13 @@ def test_ingest_reports_broken_files_and_indexes_the_rest(tmp_path: Path, corpus
     report = ingest(Settings(index_dir=tmp_path / "index", corpus_dir=corpus_copy), progress=False)
     assert sorted(report.added) == [DOC_A, DOC_B]
     assert sorted(e.doc_id for e in report.failed) == ["bad.txt", "broken.pdf"]
+
+
+def test_seeds_match_the_shared_corpus_byte_for_byte() -> None:
+    shared = ROOT.parent / "shared" / "seeds"
+    if not shared.is_dir():
+        pytest.skip("../shared/seeds is not beside this checkout")
+    ours = sorted(p.name for p in SEEDS.iterdir() if p.is_file())
+    assert ours == sorted(p.name for p in shared.iterdir() if p.is_file())
+    for name in ours:
+        assert (SEEDS / name).read_bytes() == (shared / name).read_bytes()
