@@ -11,103 +11,30 @@ import re
 from dataclasses import dataclass, field
 
 from .lexical import analyse
-from .question import analyse_question
+from .question import QUESTION_STARTERS, analyse_question
+from .textnorm import wordset
 
 _PERSON_PRONOUN = re.compile(r"\b(he|she|him|his|her|hers|himself|herself)\b", re.I)
 _IDENTITY = re.compile(r"^\s*(who|what)\s+(is|was|are|were)\s+[A-Z]", re.I)
 _NAME = re.compile(r"\b[A-Z][\w’'\-]+(?:\s+[A-Z][\w’'\-]+)*")
-_TITLE_WORDS = {
-    "president",
-    "minister",
-    "deputy",
-    "defense",
-    "defence",
-    "foreign",
-    "secretary",
-    "senator",
-    "director",
-    "chief",
-    "head",
-    "chancellor",
-    "aide",
-    "prime",
-    "former",
-    "us",
-    "u.s.",
-    "state",
-    "general",
-    "staff",
-    "security",
-    "council",
-    "republican",
-    "ukrainian",
-    "russian",
-    "turkish",
-    "french",
-    "german",
-    "brazilian",
-    "kremlin",
-    "special",
-    "envoy",
-    "federal",
-    "service",
-}
-_NOT_PEOPLE = {
-    "istanbul",
-    "ukraine",
-    "russia",
-    "turkey",
-    "moscow",
-    "kyiv",
-    "ankara",
-    "antalya",
-    "nato",
-    "kremlin",
-    "the",
-    "a",
-    "an",
-    "however",
-    "but",
-    "and",
-    "in",
-    "on",
-    "as",
-    "after",
-    "earlier",
-    "later",
-    "thursday",
-    "wednesday",
-    "tuesday",
-    "monday",
-    "friday",
-    "saturday",
-    "sunday",
-    "march",
-    "april",
-    "may",
-    "june",
-    "january",
-    "europe",
-    "european",
-    "western",
-    "washington",
-    "us",
-    "u.s.",
-    "eu",
-    "un",
-    "who",
-    "what",
-    "when",
-    "where",
-    "why",
-    "how",
-    "which",
-    "is",
-    "are",
-    "did",
-    "does",
-    "do",
-}
+_TITLE_WORDS = wordset(
+    """
+    president minister deputy defense defence foreign secretary senator director chief head
+    chancellor aide prime former us u.s. state general staff security council republican
+    ukrainian russian turkish french german brazilian kremlin special envoy federal service
+    """
+)
+_NOT_PEOPLE = (
+    wordset(
+        """
+        istanbul ukraine russia turkey moscow kyiv ankara antalya nato kremlin the a an
+        however but and in on as after earlier later thursday wednesday tuesday monday
+        friday saturday sunday march april may june january europe european western
+        washington us u.s. eu un
+        """
+    )
+    | QUESTION_STARTERS
+)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from .errors import InvalidQuestion
 from .lexical import analyse
-from .textnorm import words
+from .textnorm import words, wordset
 
 # Verbs and nouns that carry no evidence of their own ("what did X say", "tell me about").
 LIGHT_TERMS = frozenset(
@@ -86,7 +86,7 @@ def analyse_question(question: str) -> QuestionInfo:
     for m in _NAME.finditer(question):
         name = m.group(1)
         first = name.split()[0].lower()
-        if m.start() == 0 and first in _QUESTION_STARTERS:
+        if m.start() == 0 and first in QUESTION_STARTERS:
             rest = name.split(maxsplit=1)
             if len(rest) < 2:
                 continue
@@ -106,39 +106,10 @@ def analyse_question(question: str) -> QuestionInfo:
 _ADJECTIVAL = re.compile(r"(ian|ish|ese|ean|can|ern|ic|i)$")
 _PLACE_PREPOSITIONS = {"in", "at", "to", "from", "near", "outside", "inside", "into", "across"}
 
-_QUESTION_STARTERS = {
-    "who",
-    "whom",
-    "whose",
-    "what",
-    "when",
-    "where",
-    "why",
-    "how",
-    "which",
-    "is",
-    "are",
-    "was",
-    "were",
-    "does",
-    "do",
-    "did",
-    "will",
-    "would",
-    "has",
-    "have",
-    "had",
-    "can",
-    "could",
-    "and",
-    "tell",
-    "list",
-    "name",
-    "give",
-    "describe",
-    "explain",
-    "according",
-    "in",
-    "on",
-    "the",
-}
+# Words that open a question and so are capitalised without being names.
+QUESTION_STARTERS = wordset(
+    """
+    who whom whose what when where why how which is are was were does do did will would has
+    have had can could and tell list name give describe explain according in on the
+    """
+)

@@ -60,3 +60,8 @@ def words(text: str) -> list[str]:
 def normalise_for_match(text: str) -> str:
     """Lower-case, accent-fold and reduce punctuation to single spaces, for substring matching."""
     return " " + " ".join(words(text)) + " "
+
+
+def wordset(text: str) -> frozenset[str]:
+    """A set of words written as one whitespace-separated string, which reads better for long lists."""
+    return frozenset(text.split())
