@@ -10,6 +10,7 @@ from typing import Any
 
 from .errors import AssistantError, InvalidQuestion
 from .models import Answer
+from .pipeline import Assistant
 from .settings import Settings
 
 
@@ -20,6 +21,9 @@ def _settings(args: argparse.Namespace) -> Settings:
         chroma_url=args.chroma_url,
         embedder=args.embedder,
         top_k=args.top_k,
+        backend=args.backend,
+        llm_model=args.model,
+        openai_base_url=args.base_url,
     )
 
 
@@ -61,21 +65,40 @@ def _read_history(path: str | None) -> list[dict[str, str]]:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from .pipeline import Assistant
-
     history = _read_history(args.history)
-    answer = Assistant(_settings(args)).ask(args.question, history)
+    assistant = Assistant(_settings(args))
     if args.json:
-        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+        print(json.dumps(assistant.ask(args.question, history).to_json(), ensure_ascii=False, indent=2))
         return 0
-    _print_answer(answer)
+    _print_answer(*_ask_streaming(assistant, args.question, history, stream=not args.no_stream))
     return 0
 
 
-def _print_answer(answer: Answer) -> None:
+def _ask_streaming(
+    assistant: Assistant, question: str, history: list[dict[str, str]], stream: bool
+) -> tuple[Answer, str]:
+    """Ask, printing the model's draft as it arrives; returns the answer and the draft shown."""
+    shown: list[str] = []
+
+    def on_token(piece: str) -> None:
+        shown.append(piece)
+        print(piece, end="", flush=True)
+
+    answer = assistant.ask(question, history, on_token if stream else None)
+    if shown:
+        print()
+    return answer, "".join(shown)
+
+
+def _print_answer(answer: Answer, draft: str = "") -> None:
     if answer.standalone_question:
         print(f"(understood as: {answer.standalone_question})")
-    print(answer.answer)
+    for notice in answer.notices:
+        print(f"note: {notice}")
+    if draft and draft.strip() != answer.answer.strip():
+        print("\nAfter checking every sentence against its sources:")
+    if not draft or draft.strip() != answer.answer.strip():
+        print(answer.answer)
     if answer.citations:
         print("\nSources:")
         for c in answer.citations:
@@ -86,8 +109,6 @@ def _print_answer(answer: Answer) -> None:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     """A terminal conversation: follow-ups see the earlier turns."""
-    from .pipeline import Assistant
-
     assistant = Assistant(_settings(args))
     history: list[dict[str, str]] = []
     print("Ask about the Istanbul talks articles. Empty line or Ctrl-D to quit.")
@@ -99,11 +120,11 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if not question.strip():
             return 0
         try:
-            answer = assistant.ask(question, history)
+            answer, draft = _ask_streaming(assistant, question, history, stream=True)
         except InvalidQuestion as exc:
             print(f"error: {exc.message}")
             continue
-        _print_answer(answer)
+        _print_answer(answer, draft)
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.answer}]
 
 
@@ -138,6 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--chroma-url", help="Chroma server URL (env ASSISTANT_CHROMA_URL)")
     common.add_argument("--embedder", choices=["wordllama", "openai"], help="env ASSISTANT_EMBEDDER")
     common.add_argument("--top-k", type=int, help="chunks retrieved per question (env ASSISTANT_TOP_K)")
+    common.add_argument("--backend", choices=["auto", "extractive", "openai"], help="env ASSISTANT_BACKEND")
+    common.add_argument("--model", help="chat model at the endpoint (env ASSISTANT_LLM_MODEL)")
+    common.add_argument("--base-url", help="OpenAI-compatible endpoint (env OPENAI_BASE_URL)")
     common.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
 
     parser = argparse.ArgumentParser(prog="assistant", description="Cited answers about the Istanbul talks articles.")
@@ -153,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--history", help='JSON file: [{"role": "user"|"assistant", "content": "..."}, ...]')
     p.add_argument("--json", action="store_true", help="print the full answer object")
+    p.add_argument("--no-stream", action="store_true", help="print the answer only when it is complete")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("chat", parents=[common], help="a conversation in the terminal")

@@ -17,6 +17,12 @@ class AssistantError(Exception):
         self.message = message
 
 
+class InvalidSetting(AssistantError):
+    """A setting or command-line flag has a value that cannot work."""
+
+    exit_code = 2
+
+
 class InvalidQuestion(AssistantError):
     """The question is empty, too long, or contains control characters."""
 

@@ -212,7 +212,7 @@ def _is_statement(text: str, title: str | None) -> bool:
     return not text.rstrip().endswith("?") and text.strip() != (title or "").strip()
 
 
-def _term_credit(term: str, terms: set[str]) -> float:
+def term_credit(term: str, terms: set[str]) -> float:
     """Full credit for the same stem, most for a related form ("Russia"/"Russian") or equivalent."""
     if term in terms:
         return 1.0
@@ -238,12 +238,12 @@ def score(
         sims = vectors[1:] @ vectors[0]
     for cand, sim in zip(cands, sims if cands else [], strict=True):
         pool = cand.terms | cand.context_names
-        credits = {t: max(_term_credit(t, pool), CONTEXT_CREDIT * _term_credit(t, cand.context_terms)) for t in weights}
+        credits = {t: max(term_credit(t, pool), CONTEXT_CREDIT * term_credit(t, cand.context_terms)) for t in weights}
         cand.matched = {t for t, c in credits.items() if c > 0}
         cand.coverage = sum(weights[t] * credits[t] for t in content) / total
         bonus = sum(weights[t] * credits[t] for t in weights if t not in content) / total
         if name_terms:
-            cand.names_covered = sum(1 for n in name_terms if n and all(_term_credit(t, pool) >= 0.9 for t in n)) / len(
+            cand.names_covered = sum(1 for n in name_terms if n and all(term_credit(t, pool) >= 0.9 for t in n)) / len(
                 name_terms
             )
         cand.type_match = _type_match(info, cand, name_terms)

@@ -80,6 +80,8 @@ class Answer:
     timings_ms: dict[str, float]
     standalone_question: str | None = None
     notices: list[str] = field(default_factory=list)
+    model: str | None = None
+    verification: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -96,4 +98,6 @@ class Answer:
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
             "standalone_question": self.standalone_question,
             "notices": self.notices,
+            "model": self.model,
+            "verification": self.verification,
         }

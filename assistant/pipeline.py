@@ -6,6 +6,7 @@ CLI, evals, page and API all call :meth:`Assistant.ask`, so they cannot drift ap
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from . import snapshot as snapshots
@@ -13,8 +14,10 @@ from .embedder import check_same, make_embedder
 from .errors import IndexMismatch
 from .evidence import candidates, score
 from .extractive import OFF_LIMITS, compose
-from .followup import resolve
+from .followup import Resolved, resolve
+from .generative import GenerativeAnswerer
 from .guard import off_limits
+from .llm import ChatModel
 from .models import Answer
 from .question import analyse_question, validate
 from .retrieve import Retriever
@@ -30,6 +33,13 @@ class Assistant:
         self._embedder = make_embedder(settings)
         self._client = None
         self._retriever: Retriever | None = None
+        self._generator: GenerativeAnswerer | None = None
+
+    @property
+    def generator(self) -> GenerativeAnswerer:
+        if self._generator is None:
+            self._generator = GenerativeAnswerer(ChatModel(self.settings))
+        return self._generator
 
     @property
     def retriever(self) -> Retriever:
@@ -47,16 +57,28 @@ class Assistant:
             self._retriever = Retriever(snap, store)
         return self._retriever
 
-    def ask(self, question: str, history: list[dict[str, str]] | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        history: list[dict[str, str]] | None = None,
+        on_token: Callable[[str], None] | None = None,
+    ) -> Answer:
+        """Answer ``question``; with the LLM backend, ``on_token`` sees the draft as it streams."""
         t0 = time.perf_counter()
         question = validate(question, self.settings.max_question_chars)
+        backend = self.settings.answer_backend
+        model = self.settings.llm_model if backend == "openai" else None
         timings: dict[str, float] = {}
         if off_limits(question):
             timings["total"] = _ms(t0)
-            return Answer(question, OFF_LIMITS, True, [], False, [], self.settings.backend, timings)
+            return Answer(question, OFF_LIMITS, True, [], False, [], backend, timings, model=model)
         retriever = self.retriever
         t1 = time.perf_counter()
         resolved = resolve(question, history or [])
+        if backend == "openai" and history:
+            rewritten = self.generator.rewrite(question, history)
+            if rewritten and rewritten != question:
+                resolved = Resolved(rewritten, resolved.context_terms, True)
         timings["rewrite"] = _ms(t1)
         t2 = time.perf_counter()
         query = resolved.question
@@ -68,6 +90,16 @@ class Assistant:
         info = analyse_question(resolved.question)
         ranked = score(retriever.snapshot, info, candidates(retriever.snapshot, hits), resolved.context_terms)
         composed = compose(retriever.snapshot, info, ranked, self.settings.max_answer_sentences)
+        notices: list[str] = []
+        verification = None
+        if backend == "openai" and not composed.refused:  # the refusal gate runs before the model
+            generated = self.generator.answer(retriever.snapshot, resolved.question, hits, on_token)
+            notices = generated.notices
+            verification = generated.verification
+            if generated.composed is not None:
+                conflict = composed.conflict
+                composed = generated.composed
+                composed.conflict = conflict and not composed.refused
         timings["answer"] = _ms(t3)
         timings["total"] = _ms(t0)
         return Answer(
@@ -77,9 +109,12 @@ class Assistant:
             citations=composed.citations,
             conflict=composed.conflict,
             retrieved=hits,
-            backend=self.settings.backend,
+            backend=backend,
             timings_ms=timings,
             standalone_question=resolved.question if resolved.rewritten else None,
+            notices=notices,
+            model=model,
+            verification=verification,
         )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,21 +24,47 @@ class Settings(BaseSettings):
     collection: str = Field("istanbul", description="Chroma collection name prefix.")
     embedder: Literal["wordllama", "openai"] = Field("wordllama", description="Embedding model.")
     openai_embedding_model: str = Field("text-embedding-3-small")
-    openai_base_url: str | None = Field(None, description="Base URL for OpenAI-compatible calls.")
-    openai_api_key: str | None = Field(None, description="Key for OpenAI-compatible calls.")
+    openai_base_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("ASSISTANT_OPENAI_BASE_URL", "OPENAI_BASE_URL", "openai_base_url"),
+        description="Base URL of an OpenAI-compatible endpoint (OpenAI, Azure, vLLM, Ollama, llama.cpp).",
+    )
+    openai_api_key: str | None = Field(
+        None,
+        validation_alias=AliasChoices("ASSISTANT_OPENAI_API_KEY", "OPENAI_API_KEY", "openai_api_key"),
+        description="Key for the endpoint; local servers accept any value.",
+    )
     chunk_size: int = Field(500, ge=100, le=8000, description="Target chunk length in characters.")
     chunk_overlap: int = Field(100, ge=0, le=2000, description="Characters shared by neighbours.")
     top_k: int = Field(6, ge=1, le=50, description="Chunks handed to the answerer.")
     max_question_chars: int = Field(1000, ge=10, le=100_000, description="Longest question accepted.")
     max_answer_sentences: int = Field(3, ge=1, le=10)
-    backend: Literal["extractive"] = Field("extractive", description="Answer backend.")
+    backend: Literal["auto", "extractive", "openai"] = Field(
+        "auto", description="extractive (offline), openai (any OpenAI-compatible endpoint), or auto."
+    )
+    llm_model: str = Field("gpt-4o-mini", description="Chat model name at the endpoint.")
+    llm_temperature: float = Field(0.0, ge=0, le=2)
+    llm_max_tokens: int = Field(400, ge=16, le=8192, description="Longest answer the model may write.")
     llm_timeout: float = Field(60.0, gt=0, description="Seconds before an LLM call is abandoned.")
     llm_retries: int = Field(2, ge=0, le=10, description="Retries the openai SDK makes on failure.")
     judge_model: str | None = Field(None, description="Model that grades answers in the judged eval tier.")
     judge_base_url: str | None = Field(None, description="OpenAI-compatible endpoint of the judge.")
     judge_api_key: str | None = Field(None, description="Key for the judge endpoint.")
 
+    @property
+    def answer_backend(self) -> Literal["extractive", "openai"]:
+        """``auto`` means: the LLM when an endpoint or key is configured, else offline."""
+        if self.backend == "auto":
+            return "openai" if (self.openai_base_url or self.openai_api_key) else "extractive"
+        return self.backend
+
     def with_overrides(self, **overrides: Any) -> Settings:
-        """A copy with CLI flags applied; ``None`` means "flag not given"."""
+        """A validated copy with CLI flags applied; ``None`` means "flag not given"."""
         given = {k: v for k, v in overrides.items() if v is not None}
-        return self.model_copy(update=given)
+        try:
+            return type(self).model_validate({**self.model_dump(), **given})
+        except ValidationError as exc:
+            from .errors import InvalidSetting
+
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise InvalidSetting(f"Invalid setting: {problems}") from exc

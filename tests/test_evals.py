@@ -88,10 +88,12 @@ def test_answer_sentences_keep_markers_with_their_sentence() -> None:
 def test_regression_against_the_baseline_fails_the_gate() -> None:
     now = CaseResult("q01", "fact", "Q", "A", False, False, False, ["missing facts: Umerov"], 1.0)
     floors = gate.Floors({}, {})
-    assert gate.check({}, floors, [now], {"cases": {"q01": {"passed": True}}}) == [
+    base = {"backend": "extractive", "cases": {"q01": {"passed": True}}}
+    assert gate.check({}, floors, [now], base) == [
         "regression: q01 passed in the baseline and fails now (missing facts: Umerov)"
     ]
-    assert gate.check({}, floors, [now], {"cases": {"q01": {"passed": False}}}) == []
+    assert gate.check({}, floors, [now], {**base, "cases": {"q01": {"passed": False}}}) == []
+    assert gate.check({}, floors, [now], base, backend="openai") == []  # another backend's baseline
 
 
 def test_floors_and_ceilings() -> None:
@@ -170,7 +172,7 @@ def test_a_regressed_case_fails_the_run(seed_settings: Settings, tmp_path: Path,
     path = tmp_path / "golden.jsonl"
     path.write_text("".join(json.dumps(c) + "\n" for c in cases))
     floors = tmp_path / "floors.toml"
-    floors.write_text("[min]\n[max]\n")
+    floors.write_text("[extractive.min]\n[extractive.max]\n")
     code = run(seed_settings, _options(tmp_path, path, floors=floors))
     assert code == 1
     out = capsys.readouterr().out
@@ -184,7 +186,7 @@ def test_update_baseline_is_the_only_way_it_changes(seed_settings: Settings, tmp
     path = tmp_path / "golden.jsonl"
     path.write_text(GOLDEN.read_text().splitlines()[0] + "\n")
     floors = tmp_path / "floors.toml"
-    floors.write_text("[min]\n")
+    floors.write_text("[extractive.min]\n")
     assert run(seed_settings, _options(tmp_path, path, floors=floors, baseline=baseline)) == 0
     assert not baseline.exists()
     assert run(seed_settings, _options(tmp_path, path, floors=floors, baseline=baseline, update_baseline=True)) == 0

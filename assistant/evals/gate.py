@@ -20,20 +20,27 @@ class Floors:
     maximum: dict[str, float]
 
     @classmethod
-    def load(cls, path: Path) -> Floors:
+    def load(cls, path: Path, backend: str = "extractive") -> Floors:
+        """The floors of ``backend``'s table (``[extractive.min]``, ``[openai.max]``, ...)."""
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise GoldenError(f"{path}: cannot be read as TOML ({exc})") from exc
+        table = data.get(backend, {})
         return cls(
-            {k: float(v) for k, v in data.get("min", {}).items()}, {k: float(v) for k, v in data.get("max", {}).items()}
+            {k: float(v) for k, v in table.get("min", {}).items()},
+            {k: float(v) for k, v in table.get("max", {}).items()},
         )
 
 
 def check(
-    metrics: dict[str, float], floors: Floors, results: list[CaseResult], baseline: dict[str, Any] | None
+    metrics: dict[str, float],
+    floors: Floors,
+    results: list[CaseResult],
+    baseline: dict[str, Any] | None,
+    backend: str = "extractive",
 ) -> list[str]:
-    """Every reason the gate fails; empty means pass."""
+    """Every reason the gate fails; empty means pass. The baseline counts for its own backend."""
     failures = []
     for name, floor in floors.minimum.items():
         if name not in metrics:
@@ -45,7 +52,7 @@ def check(
             failures.append(f"ceiling on unknown metric {name!r}")
         elif metrics[name] > ceiling:
             failures.append(f"{name} = {metrics[name]} is above its ceiling {ceiling}")
-    if baseline:
+    if baseline and baseline.get("backend") == backend:
         before = baseline.get("cases", {})
         for r in results:
             if before.get(r.id, {}).get("passed") and not r.passed:

@@ -52,7 +52,7 @@ def run(settings: Settings, options: EvalOptions, out: Any = None) -> int:
     out = out or sys.stdout
     try:
         cases = golden.load(options.golden)
-        floors = gate.Floors.load(options.floors)
+        floors = gate.Floors.load(options.floors, settings.answer_backend)
         baseline = None if options.update_baseline else gate.load_baseline(options.baseline)
         assistant = Assistant(settings)
         texts = assistant.retriever.snapshot.texts
@@ -75,24 +75,29 @@ def run(settings: Settings, options: EvalOptions, out: Any = None) -> int:
     metrics = aggregate(results)
     if judge is not None:
         metrics.update(summarise([r.judged for r in results if r.judged]))
+    used = []
+    if settings.answer_backend == "openai":
+        used += [assistant.generator.answer_prompt, assistant.generator.rewrite_prompt]
+    if judge is not None:
+        used += [judge.claim_prompt, judge.answer_prompt]
     meta = {
-        "backend": settings.backend,
-        "model": None,
+        "backend": settings.answer_backend,
+        "model": settings.llm_model if settings.answer_backend == "openai" else None,
         "judge_model": judge.model if judge else None,
-        "prompts": [p.describe() for p in ([judge.claim_prompt, judge.answer_prompt] if judge else [])],
+        "prompts": [p.describe() for p in used],
         "golden": str(options.golden),
         "golden_sha256": golden.file_hash(options.golden),
         "embedder": assistant.retriever.snapshot.embedder,
         "assistant_version": __version__,
         "top_k": settings.top_k,
     }
-    failures = gate.check(metrics, floors, results, baseline)
+    failures = gate.check(metrics, floors, results, baseline, settings.answer_backend)
     report.write(options.report_dir, results, metrics, meta, failures)
     if options.update_baseline:
         gate.write_baseline(options.baseline, results, meta)
 
     width = max(len(k) for k in metrics)
-    print(f"{sum(r.passed for r in results)}/{len(results)} cases passed ({settings.backend})", file=out)
+    print(f"{sum(r.passed for r in results)}/{len(results)} cases passed ({settings.answer_backend})", file=out)
     for name, value in metrics.items():
         print(f"  {name:<{width}}  {value}", file=out)
     if judge is not None:

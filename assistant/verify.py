@@ -1,0 +1,152 @@
+"""Checking an LLM's answer against the passages it cites, offline.
+
+The answer is split into sentences; each ``[n]`` is mapped to the passage it names and
+markers naming no passage are removed. Every sentence is then checked against the sentences
+of its cited passages: enough of its weighted content words must be there (the same stems,
+related forms and equivalents the extractive answerer uses), every number in it must be
+there, and it must not flip a negation. Sentences that fail are dropped, not shown as fact,
+and listed with the reason in ``verification.dropped``. The citations returned point at the
+exact supporting sentence(s) of the passage, with the same offset guarantee as the
+extractive answerer's.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Any
+
+from .citations import CitationList
+from .evidence import idf, term_credit
+from .lexical import analyse
+from .models import Chunk, Citation
+from .question import LIGHT_TERMS
+from .sentences import Span, split_sentences
+from .snapshot import Snapshot
+from .textnorm import words
+
+# Calibrated on the golden set (tests/test_verify.py): a cited sentence's own support is
+# about 1.0, support from an unrelated sentence of the same retrieved set stays below 0.5.
+SUPPORT_THRESHOLD = 0.6
+_MARKER = re.compile(r"\s*\[(\d+)\]")
+_NUMBER = re.compile(r"\d[\d,.]*")
+_NEGATION = {"not", "no", "never", "neither", "nor", "without", "didnt", "doesnt", "dont", "wont", "wouldnt", "isnt"}
+_REFUSAL = re.compile(
+    r"(documents?|sources?|articles?|passages?)\s+(don'?t|do not|does not|doesn'?t)\s+(say|mention|contain|answer|"
+    r"provide|include)|no information|cannot answer|can't answer|not mentioned|not provided",
+    re.I,
+)
+
+
+@dataclass
+class Checked:
+    """One sentence of the model's answer after checking."""
+
+    text: str
+    sources: list[int]
+    support: float
+    quotes: list[tuple[int, int, int]] = field(default_factory=list)  # (source n, start, end)
+
+
+@dataclass
+class Verification:
+    kept: list[Checked]
+    dropped: list[dict[str, Any]]
+    removed_markers: list[int]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "policy": "drop",
+            "threshold": SUPPORT_THRESHOLD,
+            "kept": [{"sentence": k.text, "support": round(k.support, 3)} for k in self.kept],
+            "dropped": self.dropped,
+            "removed_markers": self.removed_markers,
+        }
+
+
+def is_refusal(text: str) -> bool:
+    return bool(_REFUSAL.search(text)) and not _MARKER.search(text)
+
+
+def support(snapshot: Snapshot, claim: str, evidence: str) -> float:
+    """How well ``evidence`` backs ``claim``: 0 (not at all) to 1 (every content word)."""
+    terms = [t for t in dict.fromkeys(analyse(claim)) if t not in LIGHT_TERMS]
+    if not terms:
+        return 0.0
+    pool = set(analyse(evidence))
+    weights = {t: idf(snapshot, t) for t in terms}
+    score = sum(w * term_credit(t, pool) for t, w in weights.items()) / sum(weights.values())
+    numbers = {n.strip(".,") for n in _NUMBER.findall(claim)}
+    if numbers - {n.strip(".,") for n in _NUMBER.findall(evidence)}:
+        return min(score, 0.3)  # a number the passage does not state
+    if (set(words(claim)) & _NEGATION) and not (set(words(evidence)) & _NEGATION):
+        return min(score, 0.4)  # "X did not ..." against "X did ..."
+    return score
+
+
+def split_answer(text: str) -> list[tuple[str, list[int]]]:
+    """(sentence without markers, its marker numbers); markers belong to the sentence before."""
+    out: list[tuple[str, list[int]]] = []
+    for span in split_sentences(text):
+        sentence = span.text
+        leading = re.match(r"^((?:\[\d+\]\s*)+)", sentence)
+        if leading and out:
+            out[-1][1].extend(int(n) for n in re.findall(r"\d+", leading.group(1)))
+            sentence = sentence[leading.end() :]
+        numbers = [int(n) for n in _MARKER.findall(sentence)]
+        clean = _MARKER.sub("", sentence).strip()
+        if clean:
+            out.append((clean, numbers))
+    return out
+
+
+def _windows(snapshot: Snapshot, chunk: Chunk) -> list[Span]:
+    """The chunk's sentences, and each pair of neighbours (a claim may merge two)."""
+    text = snapshot.texts[chunk.doc_id]
+    spans = [s for s in split_sentences(text) if s.end > chunk.start and s.start < chunk.end]
+    pairs = [Span(a.start, b.end, text[a.start : b.end]) for a, b in pairwise(spans)]
+    return spans + pairs
+
+
+def verify(snapshot: Snapshot, answer: str, sources: list[Chunk]) -> Verification:
+    """Check every sentence of ``answer`` against the ``sources`` it cites (numbered from 1)."""
+    kept: list[Checked] = []
+    dropped: list[dict[str, Any]] = []
+    removed: list[int] = []
+    for sentence, numbers in split_answer(answer):
+        valid = [n for n in dict.fromkeys(numbers) if 1 <= n <= len(sources)]
+        removed += [n for n in numbers if n not in valid]
+        candidates = valid or list(range(1, len(sources) + 1))  # no marker: look for support anywhere
+        best: list[tuple[float, int, Span]] = []
+        for n in candidates:
+            window = max(_windows(snapshot, sources[n - 1]), key=lambda s: support(snapshot, sentence, s.text))
+            best.append((support(snapshot, sentence, window.text), n, window))
+        best.sort(key=lambda b: -b[0])
+        good = [b for b in best if b[0] >= SUPPORT_THRESHOLD]
+        if not good:
+            reason = (
+                "no citation" if not numbers else ("cites no passage" if not valid else "not supported by its sources")
+            )
+            dropped.append({"sentence": sentence, "reason": reason, "support": round(best[0][0], 3) if best else 0.0})
+            continue
+        chosen = good if valid else good[:1]
+        kept.append(
+            Checked(sentence, [n for _, n, _ in chosen], chosen[0][0], [(n, s.start, s.end) for _, n, s in chosen])
+        )
+    return Verification(kept, dropped, removed)
+
+
+def render(snapshot: Snapshot, verification: Verification, sources: list[Chunk]) -> tuple[str, list[Citation]]:
+    """The kept sentences with markers renumbered in order of use, and their citations."""
+    citations = CitationList(snapshot)
+    parts = []
+    for checked in verification.kept:
+        markers = []
+        for n, start, end in checked.quotes:
+            cite = citations.cite(sources[n - 1], start, end)
+            if f"[{cite.n}]" not in markers:
+                markers.append(f"[{cite.n}]")
+        sentence = checked.text if checked.text.endswith((".", "!", "?", "”", '"')) else checked.text + "."
+        parts.append(f"{sentence} {''.join(markers)}")
+    return " ".join(parts), citations.all
