@@ -70,7 +70,7 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     """True when the period at ``dot`` closes an abbreviation or an initial, not a sentence."""
     if text[dot] != ".":
         return False
-    m = re.search(r"([A-Za-z][A-Za-z.]*)$", text[:dot])
+    m = re.search(r"(?<![’'A-Za-z])([A-Za-z][A-Za-z.]*)$", text[:dot])
     if not m:
         return False
     token = m.group(1).lower()
