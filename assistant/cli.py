@@ -140,6 +140,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return run(_settings(args), options)
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .web.app import serve
+
+    settings = _settings(args).with_overrides(
+        host=args.host, port=args.port, root_path=args.root_path, sites_file=args.sites
+    )
+    serve(settings)
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run
 
@@ -182,6 +192,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("chat", parents=[common], help="a conversation in the terminal")
     p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("serve", parents=[common], help="serve the chat page, the API and the widget")
+    p.add_argument("--host", help="address to listen on (env ASSISTANT_HOST, default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (env ASSISTANT_PORT, default 7860)")
+    p.add_argument("--root-path", help="URL prefix behind a reverse proxy (env ASSISTANT_ROOT_PATH)")
+    p.add_argument("--sites", help="TOML file of sites allowed to embed the widget (env ASSISTANT_SITES_FILE)")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("eval", parents=[common], help="run the golden Q&A set and gate on it")
     p.add_argument("--golden", help="golden set (default evals/golden.jsonl)")

@@ -26,14 +26,18 @@ def _load_wordllama(config: str, dim: int) -> Any:
     """Load the packaged model files; cached because the 32k×256 matrix takes ~0.3 s to read."""
     import logging
 
-    import wordllama
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    import wordllama  # its inference module calls logging.basicConfig(level=INFO) on import
+    from wordllama.inference import WordLlamaInference
+
+    root.setLevel(level)  # undo that: an import must not turn on every library's INFO logs
+    for handler in root.handlers[:]:
+        if handler not in handlers:
+            root.removeHandler(handler)
     from safetensors import safe_open
     from tokenizers import Tokenizer
 
-    root_logger_level = logging.getLogger().level
-    from wordllama.inference import WordLlamaInference  # its import calls logging.basicConfig
-
-    logging.getLogger().setLevel(root_logger_level)
     package = Path(wordllama.__file__).parent
     weights = package / "weights" / f"{config}_{dim}.safetensors"
     tokenizer_file = package / "tokenizers" / f"{config}_tokenizer_config.json"

@@ -74,18 +74,14 @@ class GenerativeAnswerer:
         except LLMUnavailable as exc:
             return Generated(None, [f"The language model failed ({exc.reason}); showing the extractive answer."])
         if is_refusal(draft):
-            return Generated(Composed(REFUSAL, [], True, False), draft=draft)
+            return Generated(Composed(REFUSAL, [], True, False), verification={"draft": draft}, draft=draft)
         checked: Verification = verify(snapshot, draft, chunks)
+        record = checked.to_json() | {"draft": draft}
         if not checked.kept:
-            return Generated(
-                None,
-                [UNVERIFIED],
-                checked.to_json(),
-                draft,
-            )
+            return Generated(None, [UNVERIFIED], record, draft)
         text, citations = render(snapshot, checked, chunks)
         notices = []
         if checked.dropped:
             n = len(checked.dropped)
             notices.append(f"{n} sentence(s) of the model's answer removed: not supported by the cited passages.")
-        return Generated(Composed(text, citations, False, False), notices, checked.to_json(), draft)
+        return Generated(Composed(text, citations, False, False), notices, record, draft)

@@ -29,6 +29,7 @@ from .textnorm import words
 # Calibrated on the golden set (tests/test_verify.py): a cited sentence's own support is
 # about 1.0, support from an unrelated sentence of the same retrieved set stays below 0.5.
 SUPPORT_THRESHOLD = 0.6
+PAIR_DISTANCE = 4
 _MARKER = re.compile(r"\s*\[(\d+)\]")
 _NUMBER = re.compile(r"\d[\d,.]*")
 _NEGATION = {"not", "no", "never", "neither", "nor", "without", "didnt", "doesnt", "dont", "wont", "wouldnt", "isnt"}
@@ -70,19 +71,37 @@ def is_refusal(text: str) -> bool:
 
 
 def support(snapshot: Snapshot, claim: str, evidence: str) -> float:
-    """How well ``evidence`` backs ``claim``: 0 (not at all) to 1 (every content word)."""
-    terms = [t for t in dict.fromkeys(analyse(claim)) if t not in LIGHT_TERMS]
+    """How well ``evidence`` backs ``claim``: 0 (not at all) to 1 (fully).
+
+    Half is coverage: the idf-weighted share of the claim's content words found in the
+    evidence. Half is pairing: the share of neighbouring content words of the claim that are
+    also near each other in the evidence, which catches right words in a wrong combination
+    ("the Ukrainian delegation is led by Medinsky" against two separate facts).
+    """
+    claim_stems = [t for t in analyse(claim) if t not in LIGHT_TERMS]
+    terms = list(dict.fromkeys(claim_stems))
     if not terms:
         return 0.0
-    pool = set(analyse(evidence))
+    evidence_stems = analyse(evidence)
+    pool = set(evidence_stems)
     weights = {t: idf(snapshot, t) for t in terms}
-    score = sum(w * term_credit(t, pool) for t, w in weights.items()) / sum(weights.values())
+    coverage = sum(w * term_credit(t, pool) for t, w in weights.items()) / sum(weights.values())
+    pairs = list(pairwise(claim_stems))
+    pairing = sum(_near(a, b, evidence_stems) for a, b in pairs) / len(pairs) if pairs else coverage
+    score = 0.5 * coverage + 0.5 * pairing
     numbers = {n.strip(".,") for n in _NUMBER.findall(claim)}
     if numbers - {n.strip(".,") for n in _NUMBER.findall(evidence)}:
         return min(score, 0.3)  # a number the passage does not state
     if (set(words(claim)) & _NEGATION) and not (set(words(evidence)) & _NEGATION):
         return min(score, 0.4)  # "X did not ..." against "X did ..."
     return score
+
+
+def _near(a: str, b: str, stems: list[str], distance: int = PAIR_DISTANCE) -> bool:
+    """Whether forms of ``a`` and ``b`` stand within ``distance`` content words of each other."""
+    at_a = [i for i, s in enumerate(stems) if term_credit(a, {s})]
+    at_b = [i for i, s in enumerate(stems) if term_credit(b, {s})]
+    return any(abs(i - j) <= distance for i in at_a for j in at_b)
 
 
 def split_answer(text: str) -> list[tuple[str, list[int]]]:

@@ -1,0 +1,186 @@
+"""The chat page (Gradio 6): streamed answers, linked citations, a sources panel with each
+quote highlighted in its passage, examples, follow-ups, feedback and export."""
+
+from __future__ import annotations
+
+import html
+import json
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from ..errors import AssistantError
+from ..pipeline import Assistant
+from ..settings import Settings
+from . import export, feedback
+from .render import answer_html, error_html, sources_html
+from .stream import events
+
+EXPORT_DIR = Path(tempfile.gettempdir()) / "istanbul-assistant-exports"
+FALLBACK_EXAMPLES = [
+    "Who leads the Ukrainian delegation?",
+    "Who heads the Russian delegation?",
+    "Is Zelensky attending the talks in Istanbul?",
+    "What did Lula say?",
+]
+
+CSS = """
+#sources { max-height: 640px; overflow-y: auto; }
+.reply .badge { display: inline-block; font-size: 0.8em; font-weight: 600; padding: 1px 8px;
+  border-radius: 10px; margin-bottom: 6px; }
+.reply-refusal { border-left: 4px solid #64748b; padding-left: 8px; color: #334155; font-style: italic; }
+.badge-refusal { background: #e2e8f0; color: #334155; font-style: normal; }
+.reply-conflict { border-left: 4px solid #d97706; padding-left: 8px; }
+.badge-conflict { background: #fef3c7; color: #92400e; }
+.reply-error { border-left: 4px solid #dc2626; padding-left: 8px; color: #7f1d1d; }
+.badge-error { background: #fee2e2; color: #991b1b; }
+.reply .notice { font-size: 0.85em; color: #92400e; margin-top: 6px; }
+a.cite { font-weight: 600; text-decoration: none; }
+.source { border: 1px solid #e5e7eb; border-radius: 8px; padding: 8px 10px; margin-bottom: 10px; }
+.source:target { border-color: #2563eb; box-shadow: 0 0 0 2px #bfdbfe; }
+.source-n { font-weight: 700; }
+.source-title { font-weight: 600; }
+.source-meta, .source-doc { color: #6b7280; font-size: 0.85em; }
+.source-passage { margin: 6px 0 0; white-space: pre-wrap; font-size: 0.92em; }
+.source-passage mark { background: #fde68a; padding: 0 1px; }
+.sources-turn h4 { margin: 4px 0 8px; }
+"""
+
+
+def examples_for(assistant: Assistant, golden: Path = Path("evals/golden.jsonl"), count: int = 6) -> list[str]:
+    """Example questions the index really answers, taken from the golden set when present."""
+    picked = []
+    if golden.exists():
+        for line in golden.read_text(encoding="utf-8").splitlines():
+            case = json.loads(line) if line.strip() else {}
+            if case.get("kind") in ("fact", "conflict") and len(picked) < count:
+                picked.append(case["question"])
+    try:
+        picked = [q for q in picked if not assistant.ask(q).refused]
+    except AssistantError:
+        return FALLBACK_EXAMPLES
+    return picked or FALLBACK_EXAMPLES
+
+
+def history_of(turns: list[dict[str, Any]]) -> list[dict[str, str]]:
+    out = []
+    for t in turns:
+        out += [{"role": "user", "content": t["question"]}, {"role": "assistant", "content": t["answer"]["answer"]}]
+    return out
+
+
+def _exports(turns: list[dict[str, Any]]) -> tuple[Any, Any]:
+    if not turns:
+        return gr.update(value=None, interactive=False), gr.update(value=None, interactive=False)
+    EXPORT_DIR.mkdir(parents=True, exist_ok=True)
+    stem = EXPORT_DIR / f"conversation-{uuid.uuid4().hex[:8]}"
+    md, js = stem.with_suffix(".md"), stem.with_suffix(".json")
+    md.write_text(export.to_markdown(turns), encoding="utf-8")
+    js.write_text(export.to_json(turns), encoding="utf-8")
+    return gr.update(value=str(md), interactive=True), gr.update(value=str(js), interactive=True)
+
+
+def build_page(assistant: Assistant, settings: Settings) -> gr.Blocks:
+    def respond(question: str, chat: list[dict[str, Any]], state: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
+        turns, owners = state["turns"], state["owners"]
+        chat = [*chat, {"role": "user", "content": html.escape(question)}]
+        owners = [*owners, None]
+        snapshot = None
+        draft = ""
+        for kind, value in events(assistant, question, history_of(turns)):
+            if kind == "token":
+                draft += value
+                streaming = f'<div class="reply reply-streaming" data-kind="streaming">{html.escape(draft)}▌</div>'
+                yield (
+                    [*chat, {"role": "assistant", "content": streaming}],
+                    state,
+                    gr.update(),
+                    "",
+                    gr.update(),
+                    gr.update(),
+                )
+            elif kind == "answer":
+                data = value.to_json()
+                turns = [*turns, {"question": question, "answer": data}]
+                chat = [*chat, {"role": "assistant", "content": answer_html(data, len(turns) - 1)}]
+                owners = [*owners, len(turns) - 1]
+                snapshot = assistant.retriever.snapshot
+            else:
+                chat = [*chat, {"role": "assistant", "content": error_html(value)}]
+                owners = [*owners, None]
+        state = {"turns": turns, "owners": owners}
+        md, js = _exports(turns)
+        yield chat, state, sources_html(snapshot or _snapshot(assistant), turns), "", md, js
+
+    def on_like(state: dict[str, Any], data: gr.LikeData) -> str:
+        index = data.index[0] if isinstance(data.index, list | tuple) else data.index
+        owner = state["owners"][index] if 0 <= index < len(state["owners"]) else None
+        if owner is None:
+            return '<span class="feedback-status">Only answers can be rated.</span>'
+        feedback.record(Path(settings.feedback_file), state["turns"][owner], bool(data.liked))
+        return f'<span class="feedback-status">Thanks: your {"👍" if data.liked else "👎"} was saved.</span>'
+
+    def clear() -> tuple[Any, ...]:
+        empty = {"turns": [], "owners": []}
+        md, js = _exports([])
+        return [], empty, sources_html(None, []), "", md, js, ""
+
+    def api_ask(question: str, history: str = "[]") -> dict[str, Any]:
+        """Gradio API twin of POST /api/ask: the answer object for a question and JSON history."""
+        try:
+            return assistant.ask(question, json.loads(history or "[]")).to_json()
+        except (AssistantError, ValueError) as exc:
+            raise gr.Error(getattr(exc, "message", str(exc))) from exc
+
+    with gr.Blocks(title="Istanbul talks assistant", analytics_enabled=False) as page:
+        state = gr.State({"turns": [], "owners": []})
+        gr.HTML(
+            "<h1 style='margin:0'>Istanbul talks assistant</h1>"
+            "<p style='margin:4px 0 0'>Answers come only from the indexed articles on the May 2025 "
+            "Ukraine–Russia talks; every sentence cites the passage it came from.</p>"
+        )
+        with gr.Row():
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    label="Conversation",
+                    elem_id="chat",
+                    height=520,
+                    buttons=["copy"],
+                    feedback_options=("Like", "Dislike"),
+                    placeholder="Ask a question about the articles, or pick an example below.",
+                )
+                box = gr.Textbox(
+                    label="Your question",
+                    elem_id="question",
+                    placeholder=f"Ask about the documents (up to {settings.max_question_chars} characters)",
+                    max_lines=4,
+                    autofocus=True,
+                )
+                with gr.Row():
+                    ask = gr.Button("Ask", variant="primary", elem_id="ask")
+                    reset = gr.Button("Clear chat", elem_id="clear")
+                    md = gr.DownloadButton("Export Markdown", elem_id="export-md", interactive=False)
+                    js = gr.DownloadButton("Export JSON", elem_id="export-json", interactive=False)
+                status = gr.HTML(elem_id="feedback-status")
+                gr.Examples(examples_for(assistant), inputs=box, label="Examples")
+            with gr.Column(scale=2):
+                gr.HTML("<h3 style='margin:0'>Sources</h3>")
+                sources = gr.HTML(sources_html(None, []), elem_id="sources")
+        outputs = [chatbot, state, sources, box, md, js]
+        box.submit(respond, [box, chatbot, state], outputs, api_visibility="private")
+        ask.click(respond, [box, chatbot, state], outputs, api_visibility="private")
+        reset.click(clear, None, [*outputs, status], api_visibility="private")
+        chatbot.like(on_like, [state], [status], api_visibility="private")
+        gr.api(api_ask, api_name="ask")
+    return page
+
+
+def _snapshot(assistant: Assistant) -> Any:
+    try:
+        return assistant.retriever.snapshot
+    except AssistantError:
+        return None

@@ -1,0 +1,395 @@
+"""The chat page, the HTTP API and the widget, as people and programs meet them: a real
+server, a real HTTP client, and Debian's chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import jwt
+import pytest
+
+from assistant.ingest import ingest
+from assistant.settings import Settings
+
+from .conftest import DOC_A, SEEDS
+from .web_support import CHROMIUM, CHROMIUM_ARGS, REPORT_DIR, assistant_server, static_site
+
+pytestmark = pytest.mark.server
+SECRET = "hr-widget-secret-for-tests"
+XSS_DOC = "zz_field_notes.txt"
+XSS_TEXT = (
+    "Field notes from the Istanbul envoy.\n"
+    "The envoy's notebook contained the string <img src=x onerror=alert('doc')> and "
+    "<script>window.pwnedByDoc=1</script> scribbled beside the seating plan.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The assistant (seeds plus a document full of markup) and two host sites, one allowed."""
+    work = tmp_path_factory.mktemp("web")
+    corpus = work / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    (corpus / XSS_DOC).write_text(XSS_TEXT, encoding="utf-8")
+    ingest(Settings(index_dir=work / "index", corpus_dir=corpus), progress=False)
+    allowed_dir, other_dir = work / "allowed", work / "other"
+    allowed_dir.mkdir()
+    other_dir.mkdir()
+    with static_site(allowed_dir) as allowed, static_site(other_dir) as other:
+        (work / "sites.toml").write_text(
+            f'[sites.intranet-hr]\norigins = ["{allowed}"]\nrate_limit = "200/minute"\n\n'
+            f'[sites.secure]\norigins = ["{allowed}"]\nrate_limit = "200/minute"\nsecret = "{SECRET}"\n\n'
+            f'[sites.tight]\norigins = ["{allowed}"]\nrate_limit = "3/minute"\n'
+        )
+        env = {
+            "ASSISTANT_INDEX_DIR": str(work / "index"),
+            "ASSISTANT_CORPUS_DIR": str(corpus),
+            "ASSISTANT_SITES_FILE": str(work / "sites.toml"),
+            "ASSISTANT_FEEDBACK_FILE": str(work / "feedback.jsonl"),
+        }
+        with assistant_server(work, env) as url:
+            yield {"url": url, "allowed": allowed, "other": other, "allowed_dir": str(allowed_dir),
+                   "other_dir": str(other_dir), "work": str(work)}  # fmt: skip
+        log = work / "net.log"
+        assert not log.exists() or not log.read_text(), f"the server tried to reach the network: {log.read_text()}"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, web) -> Iterator[object]:
+    """A fresh page that records every request it makes and fails on any dialog (alert)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    pg = context.new_page()
+    pg.requests = []  # type: ignore[attr-defined]
+    pg.dialogs = []  # type: ignore[attr-defined]
+    pg.on("request", lambda r: pg.requests.append(r.url))
+    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
+    context.on("page", lambda p: p.on("request", lambda r: pg.requests.append(r.url)))
+    yield pg
+    off_machine = [u for u in pg.requests if not u.startswith(("http://127.0.0.1", "data:", "blob:", "about:"))]
+    assert off_machine == [], off_machine
+    assert pg.dialogs == [], pg.dialogs
+    context.close()
+
+
+def ask_page(pg, question: str) -> object:
+    """Type a question, press Enter, wait for the finished reply; returns its element."""
+    box = pg.locator("#question textarea, #question input").first
+    before = pg.locator("#chat .reply:not(.reply-streaming)").count()
+    box.fill(question)
+    box.press("Enter")
+    pg.wait_for_function(
+        "n => document.querySelectorAll('#chat .reply:not(.reply-streaming)').length > n", arg=before, timeout=30_000
+    )
+    return pg.locator("#chat .reply:not(.reply-streaming)").last
+
+
+# ---------------------------------------------------------------- HTTP API
+
+
+def test_health_reports_limits(web) -> None:
+    data = httpx.get(f"{web['url']}/api/health").json()
+    assert data["status"] == "ok" and data["documents"] == 3
+    assert data["limits"] == {"max_question_chars": 1000, "max_request_bytes": 16384, "max_history_turns": 20}
+
+
+def test_api_ask_returns_the_cli_object(web) -> None:
+    r = httpx.post(f"{web['url']}/api/ask", json={"question": "Who leads the Ukrainian delegation?"}, timeout=30)
+    assert r.status_code == 200
+    data = r.json()
+    assert "Rustem Umerov" in data["answer"] and data["citations"][0]["doc_id"] == DOC_A
+    assert set(data) >= {"question", "answer", "refused", "citations", "conflict", "retrieved", "backend", "timings_ms"}
+
+
+def test_api_follow_up_with_history(web) -> None:
+    history = [
+        {"role": "user", "content": "Who heads the Russian delegation?"},
+        {"role": "assistant", "content": "A delegation led by Vladimir Medinsky. [1]"},
+    ]
+    data = httpx.post(
+        f"{web['url']}/api/ask", json={"question": "What job did he hold before?", "history": history}, timeout=30
+    ).json()
+    assert data["standalone_question"] == "What job did Vladimir Medinsky hold before?"
+    assert "culture minister" in data["answer"]
+
+
+def test_api_stream_sends_tokens_then_the_answer(web) -> None:
+    events = []
+    with httpx.stream("POST", f"{web['url']}/api/ask/stream", json={"question": "What did Lula say?"}, timeout=30) as r:
+        assert r.headers["content-type"].startswith("text/event-stream")
+        for block in r.read().decode().split("\n\n"):
+            if block.strip():
+                kind = block.split("\n")[0].removeprefix("event: ")
+                events.append((kind, json.loads(block.split("\n")[1].removeprefix("data: "))))
+    kinds = [k for k, _ in events]
+    assert kinds[-1] == "answer" and kinds.count("token") > 5
+    text = "".join(v["text"] for k, v in events if k == "token")
+    assert text.strip() == events[-1][1]["answer"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        ({"question": ""}, 400, "The question is empty"),
+        ({"question": "x" * 1001}, 400, "the limit is 1,000"),
+        ({"question": "Who?", "history": [{"role": "robot", "content": 1}]}, 400, '"history" must be a list'),
+        ({"nothing": 1}, 400, 'a "question" string'),
+        ({"question": "y" * 20_000}, 413, "larger than 16384 bytes"),
+    ],
+)
+def test_api_bad_input_in_plain_words(web, body: dict, status: int, message: str) -> None:
+    r = httpx.post(f"{web['url']}/api/ask", json=body, timeout=30)
+    assert r.status_code == status and message in r.json()["error"]
+
+
+def test_api_rejects_invalid_json(web) -> None:
+    r = httpx.post(f"{web['url']}/api/ask", content=b"{not json", timeout=30)
+    assert r.status_code == 400 and "not valid JSON" in r.json()["error"]
+
+
+def test_gradio_api_still_works(web) -> None:
+    from gradio_client import Client
+
+    client = Client(web["url"] + "/", verbose=False)
+    data = client.predict("Who leads the Ukrainian delegation?", "[]", api_name="/ask")
+    assert "Umerov" in data["answer"] and data["citations"]
+
+
+# ---------------------------------------------------------------- the page
+
+
+def test_page_streams_cites_and_follows_up(page, web) -> None:
+    page.goto(web["url"] + "/")
+    page.wait_for_selector("#question")
+    page.evaluate(
+        """() => { window.__seen = new Set();
+        new MutationObserver(() => document.querySelectorAll('#chat .reply').forEach(
+            r => r.classList.forEach(c => window.__seen.add(c))))
+          .observe(document.body, {subtree: true, childList: true}); }"""
+    )
+    reply = ask_page(page, "Who heads the Russian delegation?")
+    assert "reply-streaming" in page.evaluate("() => [...window.__seen]")  # the answer arrived in pieces
+    assert "reply-answer" in reply.get_attribute("class")
+    assert "Medinsky" in reply.inner_text()
+    link = reply.locator("a.cite").first
+    target = link.get_attribute("href")
+    assert target == "#src-0-1"
+    source = page.locator(target)
+    assert source.count() == 1
+    mark = source.locator("mark").inner_text()
+    assert "Medinsky" in mark and len(source.locator(".source-passage").inner_text()) > len(mark)
+    link.click()
+    follow = ask_page(page, "What job did he hold before?")
+    assert "culture minister" in follow.inner_text()
+    REPORT_DIR.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(REPORT_DIR / "page.png"), full_page=True)
+
+
+def test_refusal_and_conflict_look_different(page, web) -> None:
+    page.goto(web["url"] + "/")
+    refusal = ask_page(page, "What is the capital of France?")
+    assert "reply-refusal" in refusal.get_attribute("class")
+    assert refusal.locator(".badge-refusal").inner_text() == "Not in the documents"
+    conflict = ask_page(page, "Is Zelensky attending the talks in Istanbul?")
+    assert "reply-conflict" in conflict.get_attribute("class")
+    assert conflict.locator(".badge-conflict").inner_text() == "The sources disagree"
+    colours = page.evaluate(
+        """() => [...document.querySelectorAll('#chat .reply')].map(r => getComputedStyle(r).borderLeftColor)"""
+    )
+    assert len(set(colours)) == 2  # grey for a refusal, amber for a disagreement
+    page.screenshot(path=str(REPORT_DIR / "page-refusal-conflict.png"), full_page=True)
+
+
+def test_errors_are_shown_in_plain_words(page, web) -> None:
+    page.goto(web["url"] + "/")
+    reply = ask_page(page, "z" * 1200)
+    assert "reply-error" in reply.get_attribute("class")
+    assert "the limit is 1,000" in reply.inner_text()
+    assert "Traceback" not in page.content()
+
+
+def test_thumbs_feedback_is_written_to_disk(page, web) -> None:
+    page.goto(web["url"] + "/")
+    ask_page(page, "Who leads the Ukrainian delegation?")
+    page.locator("#chat button[aria-label='Like'], #chat button[title='Like']").last.click()
+    page.wait_for_selector("#feedback-status .feedback-status")
+    path = Path(web["work"]) / "feedback.jsonl"
+    deadline = time.monotonic() + 10
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    entry = json.loads(path.read_text().splitlines()[-1])
+    assert entry["rating"] == "up" and entry["question"] == "Who leads the Ukrainian delegation?"
+    assert "Umerov" in entry["answer"] and entry["citations"][0]["doc_id"] == DOC_A
+
+
+def test_export_markdown_and_json(page, web) -> None:
+    page.goto(web["url"] + "/")
+    ask_page(page, "Who leads the Ukrainian delegation?")
+    with page.expect_download() as info:
+        page.locator("#export-md").click()
+    markdown = Path(info.value.path()).read_text()
+    assert "## Q1. Who leads the Ukrainian delegation?" in markdown and "Rustem Umerov" in markdown
+    assert f"[1] {DOC_A}" in markdown
+    with page.expect_download() as info:
+        page.locator("#export-json").click()
+    data = json.loads(Path(info.value.path()).read_text())
+    assert data["turns"][0]["answer"]["citations"][0]["doc_id"] == DOC_A
+
+
+def test_clear_chat(page, web) -> None:
+    page.goto(web["url"] + "/")
+    ask_page(page, "Who leads the Ukrainian delegation?")
+    page.locator("#clear").click()
+    page.wait_for_function("() => document.querySelectorAll('#chat .reply').length === 0")
+    assert "Sources for each answer appear here" in page.locator("#sources").inner_text()
+
+
+def test_markup_in_questions_and_documents_is_inert_on_the_page(page, web) -> None:
+    page.goto(web["url"] + "/")
+    ask_page(page, "Who leads <img src=x onerror=alert('q')><script>window.pwnedByQ=1</script>?")
+    assert "<img src=x onerror=alert('q')><script>window.pwnedByQ=1</script>" in page.locator("#chat").inner_text()
+    reply = ask_page(page, "What did the envoy's notebook contain?")
+    assert "<script>window.pwnedByDoc=1</script>" in reply.inner_text()
+    assert "<img src=x onerror=alert('doc')>" in page.locator("#sources mark").first.inner_text()
+    assert page.evaluate("() => [window.pwnedByQ, window.pwnedByDoc]") == [None, None]
+    assert page.locator("#chat img[src='x'], #sources img[src='x']").count() == 0
+
+
+# ---------------------------------------------------------------- the widget
+
+
+def host_page(folder: str, name: str, app: str, **data: str) -> str:
+    attrs = " ".join(f'data-{k}="{v}"' for k, v in data.items())
+    Path(folder, name).write_text(
+        f"<!doctype html><html><head><title>Intranet</title></head><body><h1>HR intranet</h1>"
+        f'<p>Benefits, holidays and news.</p><script src="{app}/widget.js" {attrs} async></script></body></html>'
+    )
+    return name
+
+
+def open_widget(pg) -> object:
+    pg.locator("[data-istanbul-assistant]").locator("button").click()
+    frame = pg.frame_locator("[data-istanbul-assistant] >> iframe")
+    return frame
+
+
+def ask_widget(frame, question: str) -> object:
+    """Ask in the panel and wait for a new finished reply (not the previous one)."""
+    done = frame.locator(".msg.bot:not(.streaming):not(.greeting)")
+    before = done.count()
+    frame.locator("#question").fill(question)
+    frame.locator("#question").press("Enter")
+    done.nth(before).wait_for(timeout=30_000)
+    return done.nth(before)
+
+
+def test_widget_on_an_allowed_host_page(page, web) -> None:
+    name = host_page(web["allowed_dir"], "hr.html", web["url"], site="intranet-hr", title="HR help desk",
+                     greeting="Hi! Ask about the Istanbul talks.", color="#0f766e", position="bottom-left")  # fmt: skip
+    responses = []
+    page.on("response", lambda r: responses.append(r))
+    page.goto(f"{web['allowed']}/{name}")
+    frame = open_widget(page)
+    assert frame.locator("header").inner_text() == "HR help desk"
+    assert "Ask about the Istanbul talks" in frame.locator(".greeting").inner_text()
+    answer = ask_widget(frame, "Who leads the Ukrainian delegation?")
+    assert "Umerov" in answer.inner_text()
+    frame.locator("a.cite").first.click()
+    assert "Umerov" in frame.locator(".source.active mark").inner_text()
+    panel = next(r for r in responses if "/widget/panel?" in r.url)
+    assert panel.status == 200
+    assert f"frame-ancestors {web['allowed']}" in panel.headers["content-security-policy"]
+    follow = ask_widget(frame, "What is his position?")
+    assert "Defense Minister" in follow.inner_text()
+    bubble = page.locator("[data-istanbul-assistant]").locator("button")
+    assert bubble.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(15, 118, 110)"
+    assert bubble.evaluate("b => getComputedStyle(b).left") == "20px"
+    page.screenshot(path=str(REPORT_DIR / "widget.png"))
+
+
+def test_widget_refused_on_a_page_from_another_origin(page, web) -> None:
+    name = host_page(web["other_dir"], "evil.html", web["url"], site="intranet-hr")
+    statuses = {}
+    page.on("response", lambda r: statuses.setdefault(r.url.split("?")[0], r.status))
+    page.goto(f"{web['other']}/{name}")
+    open_widget(page)
+    page.wait_for_function("() => true")
+    deadline = time.monotonic() + 10
+    while f"{web['url']}/widget/panel" not in statuses and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert statuses[f"{web['url']}/widget/panel"] == 403
+    r = httpx.post(f"{web['url']}/api/ask", json={"question": "Who?", "site": "intranet-hr"},
+                   headers={"Origin": web["other"]})  # fmt: skip
+    assert r.status_code == 403 and "allowed origins" in r.json()["error"]
+    assert "access-control-allow-origin" not in r.headers
+
+
+def test_cross_origin_api_from_an_allowed_origin(web) -> None:
+    headers = {"Origin": web["allowed"]}
+    pre = httpx.options(f"{web['url']}/api/ask", headers={**headers, "Access-Control-Request-Method": "POST"})
+    assert pre.headers["access-control-allow-origin"] == web["allowed"]
+    r = httpx.post(f"{web['url']}/api/ask", json={"question": "What did Lula say?", "site": "intranet-hr"},
+                   headers=headers, timeout=30)  # fmt: skip
+    assert r.status_code == 200 and r.headers["access-control-allow-origin"] == web["allowed"]
+
+
+def _token(secret: str, seconds: int, site: str = "secure") -> str:
+    now = int(time.time())
+    return jwt.encode({"site": site, "iat": now, "exp": now + seconds}, secret, algorithm="HS256")
+
+
+def test_signed_tokens(page, web) -> None:
+    url = f"{web['url']}/api/ask"
+    body = {"question": "Who leads the Ukrainian delegation?", "site": "secure"}
+    assert httpx.post(url, json=body).status_code == 401  # missing
+    forged = httpx.post(url, json=body, headers={"Authorization": f"Bearer {_token('wrong-secret', 300)}"})
+    assert forged.status_code == 401 and "not valid" in forged.json()["error"]
+    expired = httpx.post(url, json=body, headers={"Authorization": f"Bearer {_token(SECRET, -30)}"})
+    assert expired.status_code == 401 and "expired" in expired.json()["error"]
+    other_site = httpx.post(url, json=body, headers={"Authorization": f"Bearer {_token(SECRET, 300, 'intranet-hr')}"})
+    assert other_site.status_code == 401
+    good = httpx.post(url, json=body, headers={"Authorization": f"Bearer {_token(SECRET, 300)}"}, timeout=30)
+    assert good.status_code == 200 and "Umerov" in good.json()["answer"]
+    assert (
+        httpx.get(f"{web['url']}/widget/panel", params={"site": "secure", "token": _token("x", 300)}).status_code == 401
+    )
+    name = host_page(web["allowed_dir"], "secure.html", web["url"], site="secure", token=_token(SECRET, 300))
+    page.goto(f"{web['allowed']}/{name}")
+    answer = ask_widget(open_widget(page), "Who heads the Russian delegation?")
+    assert "Medinsky" in answer.inner_text()
+
+
+def test_rate_limit_gives_429_with_retry_after(web) -> None:
+    headers = {"Origin": web["allowed"]}
+    body = {"question": "What did Lula say?", "site": "tight"}
+    codes = [httpx.post(f"{web['url']}/api/ask", json=body, headers=headers, timeout=30) for _ in range(4)]
+    assert [r.status_code for r in codes] == [200, 200, 200, 429]
+    assert int(codes[-1].headers["retry-after"]) >= 1
+    assert "Too many questions" in codes[-1].json()["error"]
+
+
+def test_markup_is_inert_in_the_widget(page, web) -> None:
+    name = host_page(web["allowed_dir"], "xss.html", web["url"], site="intranet-hr")
+    page.goto(f"{web['allowed']}/{name}")
+    frame = open_widget(page)
+    ask_widget(frame, "Who leads <img src=x onerror=alert('w')>?")
+    assert "<img src=x onerror=alert('w')>" in frame.locator(".msg.user").last.inner_text()
+    answer = ask_widget(frame, "What did the envoy's notebook contain?")
+    assert "<script>window.pwnedByDoc=1</script>" in answer.inner_text()
+    assert "onerror=alert('doc')" in answer.locator(".source mark").first.inner_text()
+    assert frame.locator("img").count() == 0
+    page.screenshot(path=str(REPORT_DIR / "widget-markup.png"))

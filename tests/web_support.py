@@ -1,0 +1,93 @@
+"""Helpers for the browser tests: the assistant server, host pages on other origins, chromium."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+
+import httpx
+
+from .conftest import ROOT
+from .llm_server import free_port
+from .test_offline import GUARD
+
+CHROMIUM = os.environ.get("ASSISTANT_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+REPORT_DIR = Path(os.environ.get("ASSISTANT_TEST_REPORT_DIR", ROOT / "evals" / "reports" / "ui"))
+
+
+@contextmanager
+def assistant_server(workdir: Path, env: dict[str, str]) -> Iterator[str]:
+    """``assistant serve`` in a child process whose sockets may only reach loopback; every
+    attempt to go further is logged to ``workdir/net.log``."""
+    guard = workdir / "guard"
+    guard.mkdir(exist_ok=True)
+    (guard / "sitecustomize.py").write_text(GUARD)
+    port = free_port()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
+    environ.update(env)
+    environ.update(
+        PYTHONPATH=os.pathsep.join([str(guard), str(ROOT)]),
+        NET_LOG=str(workdir / "net.log"),
+        ASSISTANT_PORT=str(port),
+        ASSISTANT_BACKEND=env.get("ASSISTANT_BACKEND", "extractive"),
+    )
+    log = (workdir / "server.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "serve"], cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError((workdir / "server.log").read_text(errors="replace")[-4000:])
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@contextmanager
+def static_site(folder: Path) -> Iterator[str]:
+    """A plain HTTP server for host pages: another origin on loopback."""
+    handler = partial(_QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
