@@ -1,10 +1,11 @@
-# Two entry points: `make run` (set up, build the index, chat) and `make test` (set up, check everything).
+# Two entry points: `make run` (set up, build the index, serve the chat page) and
+# `make test` (set up everything the tests need, then lint, test and run the eval gate).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 GGUF   := $(VENV)/models/SmolLM2-135M-Instruct.Q4_1.gguf
 
-.PHONY: setup setup-test run ingest test lint eval bench clean
+.PHONY: setup setup-test system-deps run chat ingest test lint eval bench clean
 
 $(BIN)/assistant: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +19,11 @@ $(VENV)/.test-deps: $(BIN)/assistant
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-setup-test: $(VENV)/.test-deps $(VENV)/.llm-deps $(GGUF)
+setup-test: system-deps $(VENV)/.test-deps $(VENV)/.llm-deps $(GGUF)
+
+# Debian's chromium for the browser tests (Playwright drives it; it never downloads a browser).
+system-deps:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update && apt-get install -y --no-install-recommends chromium; }
 
 # llama.cpp's OpenAI-compatible server for the LLM tests, built from source once per machine
 # into a wheel cache. Built for generic x86-64 (no -march=native): a VM may advertise CPU
@@ -45,6 +50,9 @@ ingest: setup
 	$(BIN)/assistant ingest --quiet
 
 run: ingest
+	$(BIN)/assistant serve
+
+chat: ingest
 	$(BIN)/assistant chat
 
 lint: setup-test

@@ -153,7 +153,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run
 
-    result: dict[str, Any] = run(_settings(args), runs=args.runs, scale=args.scale)
+    if args.ui:
+        from .web.bench_ui import run as run_ui
+
+        result: dict[str, Any] = run_ui(_settings(args), runs=args.runs)
+    else:
+        result = run(_settings(args), runs=args.runs, scale=args.scale)
     print(json.dumps(result, indent=2))
     return 0
 
@@ -211,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", parents=[common], help="measure ingest and answer speed")
     p.add_argument("--runs", type=int, default=5, help="repetitions per measurement")
     p.add_argument("--scale", type=int, default=50, help="copies of the corpus for the throughput run")
+    p.add_argument("--ui", action="store_true", help="time Enter → first token → answer in chromium")
     p.set_defaults(func=cmd_bench)
     return parser
 

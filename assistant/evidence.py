@@ -23,7 +23,7 @@ from .models import Chunk, Retrieved
 from .question import QuestionInfo
 from .sentences import Span, split_sentences
 from .snapshot import Snapshot
-from .textnorm import words
+from .textnorm import words, wordset
 
 # Groups of stems that count as the same evidence (question wording vs news wording).
 # One-way: a question about someone's job is answered by a title, not the other way round.
@@ -184,19 +184,54 @@ def _with_neighbours(spans: tuple[Span, ...], inside: list[int]) -> list[int]:
 
 
 def _attach_context(cand: Candidate, spans: tuple[Span, ...], i: int) -> None:
-    """Borrow the words of the sentences a "he"/"It"/"Those talks" sentence leans on, walking
-    back through the paragraph while each one leans on the one before it too."""
+    context = sentence_context(spans, i)
+    cand.antecedent = context.antecedent
+    cand.context_names = context.names
+    cand.context_terms = context.terms
+
+
+@dataclass
+class Context:
+    """What a sentence borrows from the sentences it leans on."""
+
+    antecedent: Span | None = None
+    names: set[str] = field(default_factory=set)
+    terms: set[str] = field(default_factory=set)
+
+
+def sentence_context(spans: tuple[Span, ...] | list[Span], i: int) -> Context:
+    """The words of the sentences a "he"/"It"/"Those talks" sentence leans on, walking back
+    through the paragraph while each one leans on the one before it too."""
+    context = Context()
     j = i
     while j > 0 and i - j < MAX_LOOKBACK and _refers_back(spans[j].text):
         prev = spans[j - 1]
         if spans[j].start - prev.end >= 3:  # a paragraph break: stop
             break
-        if cand.antecedent is None:
-            cand.antecedent = prev
+        if context.antecedent is None:
+            context.antecedent = prev
         names = set(analyse(" ".join(_CAPITALISED.findall(prev.text))))
-        cand.context_names |= names
-        cand.context_terms |= set(analyse(prev.text)) - names
+        context.names |= names
+        context.terms |= set(analyse(prev.text)) - names
         j -= 1
+    return context
+
+
+def names_in(text: str) -> set[str]:
+    """Stems of the capitalised words of a sentence, less a capitalised opener ("However")."""
+    found = _CAPITALISED.findall(text)
+    if found and text.lstrip(" “\"'").startswith(found[0]) and found[0].lower() in _OPENERS:
+        found = found[1:]
+    return set(analyse(" ".join(found)))
+
+
+_OPENERS = wordset(
+    """
+    however meanwhile earlier later according both several currently despite since although
+    yes also but and so then there here this that these those it its he she they his her
+    their the a an in on at for with after before while when if as no not nevertheless still
+    """
+)
 
 
 def _refers_back(text: str) -> bool:

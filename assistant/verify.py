@@ -18,7 +18,7 @@ from itertools import pairwise
 from typing import Any
 
 from .citations import CitationList
-from .evidence import idf, term_credit
+from .evidence import EQUIVALENTS, idf, names_in, polarity, sentence_context, term_credit
 from .lexical import analyse
 from .models import Chunk, Citation
 from .question import LIGHT_TERMS
@@ -70,35 +70,56 @@ def is_refusal(text: str) -> bool:
     return bool(_REFUSAL.search(text)) and not _MARKER.search(text)
 
 
-def support(snapshot: Snapshot, claim: str, evidence: str) -> float:
-    """How well ``evidence`` backs ``claim``: 0 (not at all) to 1 (fully).
+def support(snapshot: Snapshot, claim: str, evidence: str, context_names: set[str] | None = None) -> float:
+    """How well ``evidence`` (one sentence, plus names it borrows from the sentence before)
+    backs ``claim``: 0 (not at all) to 1 (fully).
 
     Half is coverage: the idf-weighted share of the claim's content words found in the
     evidence. Half is pairing: the share of neighbouring content words of the claim that are
-    also near each other in the evidence, which catches right words in a wrong combination
-    ("the Ukrainian delegation is led by Medinsky" against two separate facts).
+    also near each other in the evidence, which catches right words in a wrong combination.
+    Then hard rules cap the score below the threshold: a name of the claim the evidence does
+    not have ("Rubio said ..." against a sentence without Rubio), a number it does not state,
+    or a negation on the shared predicate that only one of them has.
     """
+    context = context_names or set()
     claim_stems = [t for t in analyse(claim) if t not in LIGHT_TERMS]
     terms = list(dict.fromkeys(claim_stems))
     if not terms:
         return 0.0
     evidence_stems = analyse(evidence)
-    pool = set(evidence_stems)
+    pool = set(evidence_stems) | context
     weights = {t: idf(snapshot, t) for t in terms}
     coverage = sum(w * term_credit(t, pool) for t, w in weights.items()) / sum(weights.values())
     pairs = list(pairwise(claim_stems))
-    pairing = sum(_near(a, b, evidence_stems) for a, b in pairs) / len(pairs) if pairs else coverage
+    pairing = sum(_near(a, b, evidence_stems, context) for a, b in pairs) / len(pairs) if pairs else coverage
     score = 0.5 * coverage + 0.5 * pairing
+    missing_names = [n for n in names_in(claim) if term_credit(n, pool) < 0.9]
+    if missing_names:
+        return min(score, 0.35)
     numbers = {n.strip(".,") for n in _NUMBER.findall(claim)}
     if numbers - {n.strip(".,") for n in _NUMBER.findall(evidence)}:
         return min(score, 0.3)  # a number the passage does not state
+    predicate = {t for t in terms if term_credit(t, pool)} - names_in(claim)
+    said, found = polarity(claim, _forms(predicate)), polarity(evidence, _forms(predicate))
+    if said is not None and found is not None and said != found:
+        return min(score, 0.4)  # "X will attend" against "X decided not to attend"
     if (set(words(claim)) & _NEGATION) and not (set(words(evidence)) & _NEGATION):
-        return min(score, 0.4)  # "X did not ..." against "X did ..."
+        return min(score, 0.4)
     return score
 
 
-def _near(a: str, b: str, stems: list[str], distance: int = PAIR_DISTANCE) -> bool:
-    """Whether forms of ``a`` and ``b`` stand within ``distance`` content words of each other."""
+def _forms(terms: set[str]) -> set[str]:
+    out = set(terms)
+    for t in terms:
+        out |= EQUIVALENTS.get(t, frozenset())
+    return out
+
+
+def _near(a: str, b: str, stems: list[str], context: set[str], distance: int = PAIR_DISTANCE) -> bool:
+    """Whether forms of ``a`` and ``b`` stand within ``distance`` content words of each other;
+    a name borrowed from the sentence before counts as near everything."""
+    if term_credit(a, context) or term_credit(b, context):
+        return any(term_credit(x, set(stems) | context) for x in (a, b))
     at_a = [i for i, s in enumerate(stems) if term_credit(a, {s})]
     at_b = [i for i, s in enumerate(stems) if term_credit(b, {s})]
     return any(abs(i - j) <= distance for i in at_a for j in at_b)
@@ -120,12 +141,15 @@ def split_answer(text: str) -> list[tuple[str, list[int]]]:
     return out
 
 
-def _windows(snapshot: Snapshot, chunk: Chunk) -> list[Span]:
-    """The chunk's sentences, and each pair of neighbours (a claim may merge two)."""
+def _units(snapshot: Snapshot, chunk: Chunk) -> list[tuple[Span, set[str]]]:
+    """The sentences of a passage, each with the names it borrows from the sentence before."""
     text = snapshot.texts[chunk.doc_id]
-    spans = [s for s in split_sentences(text) if s.end > chunk.start and s.start < chunk.end]
-    pairs = [Span(a.start, b.end, text[a.start : b.end]) for a, b in pairwise(spans)]
-    return spans + pairs
+    spans = split_sentences(text)
+    return [
+        (span, sentence_context(spans, i).names)
+        for i, span in enumerate(spans)
+        if span.end > chunk.start and span.start < chunk.end
+    ]
 
 
 def verify(snapshot: Snapshot, answer: str, sources: list[Chunk]) -> Verification:
@@ -136,11 +160,18 @@ def verify(snapshot: Snapshot, answer: str, sources: list[Chunk]) -> Verificatio
     for sentence, numbers in split_answer(answer):
         valid = [n for n in dict.fromkeys(numbers) if 1 <= n <= len(sources)]
         removed += [n for n in numbers if n not in valid]
+        if len([t for t in analyse(sentence) if t not in LIGHT_TERMS]) < 2 or sentence.rstrip(".").endswith(":"):
+            dropped.append({"sentence": sentence, "reason": "too short to check", "support": 0.0})
+            continue
         candidates = valid or list(range(1, len(sources) + 1))  # no marker: look for support anywhere
         best: list[tuple[float, int, Span]] = []
         for n in candidates:
-            window = max(_windows(snapshot, sources[n - 1]), key=lambda s: support(snapshot, sentence, s.text))
-            best.append((support(snapshot, sentence, window.text), n, window))
+            scored = [
+                (support(snapshot, sentence, span.text, names), span)
+                for span, names in _units(snapshot, sources[n - 1])
+            ]
+            value, span = max(scored, key=lambda x: x[0])
+            best.append((value, n, span))
         best.sort(key=lambda b: -b[0])
         good = [b for b in best if b[0] >= SUPPORT_THRESHOLD]
         if not good:

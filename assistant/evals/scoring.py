@@ -100,6 +100,8 @@ class CaseResult:
     citations: list[dict[str, Any]] = field(default_factory=list)
     retrieved: list[dict[str, Any]] = field(default_factory=list)
     judged: dict[str, Any] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
+    verification: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -126,6 +128,8 @@ def score_case(
         latency_ms=latency_ms,
         citations=citations,
         retrieved=answer.get("retrieved", []),
+        notices=answer.get("notices", []),
+        verification=answer.get("verification"),
     )
     result.citations_total = len(citations)
     result.citations_valid = sum(citation_valid(c, doc_texts) for c in citations)
