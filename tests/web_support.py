@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import http.server
 import os
-import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
-import httpx
-
 from .conftest import ROOT
-from .llm_server import free_port
+from .servers import free_port, running
 from .test_offline import GUARD
 
 CHROMIUM = os.environ.get("ASSISTANT_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -48,30 +44,10 @@ def assistant_server(workdir: Path, env: dict[str, str]) -> Iterator[str]:
         ASSISTANT_PORT=str(port),
         ASSISTANT_BACKEND=env.get("ASSISTANT_BACKEND", "extractive"),
     )
-    log = (workdir / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "serve"], cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((workdir / "server.log").read_text(errors="replace")[-4000:])
-            time.sleep(0.3)
+    cmd = [sys.executable, "-m", "assistant", "serve"]
+    with running(cmd, workdir / "server.log", f"{url}/api/health", cwd=ROOT, env=environ):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @contextmanager
