@@ -356,7 +356,8 @@ def test_signed_tokens(page, web) -> None:
     url = f"{web['url']}/api/ask"
     body = {"question": "Who leads the Ukrainian delegation?", "site": "secure"}
     assert httpx.post(url, json=body).status_code == 401  # missing
-    forged = httpx.post(url, json=body, headers={"Authorization": f"Bearer {_token("wrong-secret-but-long-enough-0123456789", 300)}"})
+    wrong = "wrong-secret-but-long-enough-0123456789"
+    forged = httpx.post(url, json=body, headers={"Authorization": f"Bearer {_token(wrong, 300)}"})
     assert forged.status_code == 401 and "not valid" in forged.json()["error"]
     expired = httpx.post(url, json=body, headers={"Authorization": f"Bearer {_token(SECRET, -30)}"})
     assert expired.status_code == 401 and "expired" in expired.json()["error"]
@@ -365,7 +366,8 @@ def test_signed_tokens(page, web) -> None:
     good = httpx.post(url, json=body, headers={"Authorization": f"Bearer {_token(SECRET, 300)}"}, timeout=30)
     assert good.status_code == 200 and "Umerov" in good.json()["answer"]
     assert (
-        httpx.get(f"{web['url']}/widget/panel", params={"site": "secure", "token": _token("another-wrong-secret-long-enough-0123456789", 300)}).status_code == 401
+        httpx.get(f"{web['url']}/widget/panel", params={"site": "secure", "token": _token(wrong, 300)}).status_code
+        == 401
     )
     name = host_page(web["allowed_dir"], "secure.html", web["url"], site="secure", token=_token(SECRET, 300))
     page.goto(f"{web['allowed']}/{name}")
