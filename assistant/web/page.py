@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import json
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from . import export, feedback
 from .render import answer_html, error_html, sources_html
 from .stream import events
 
+REDRAW_SECONDS = 0.04  # at most 25 redraws a second while an answer streams in
 EXPORT_DIR = Path(tempfile.gettempdir()) / "istanbul-assistant-exports"
 FALLBACK_EXAMPLES = [
     "Who leads the Ukrainian delegation?",
@@ -91,9 +93,13 @@ def build_page(assistant: Assistant, settings: Settings) -> gr.Blocks:
         owners = [*owners, None]
         snapshot = None
         draft = ""
+        shown_at = 0.0
         for kind, value in events(assistant, question, history_of(turns)):
             if kind == "token":
                 draft += value
+                if time.monotonic() - shown_at < REDRAW_SECONDS:
+                    continue  # re-rendering the chat per token costs more than it shows
+                shown_at = time.monotonic()
                 streaming = f'<div class="reply reply-streaming" data-kind="streaming">{html.escape(draft)}▌</div>'
                 yield (
                     [*chat, {"role": "assistant", "content": streaming}],
