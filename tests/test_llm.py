@@ -194,3 +194,35 @@ def test_eval_runs_with_the_llm_backend(seed_settings: Settings, llm_url: str, t
 
 def _closed_port() -> int:
     return free_port()  # nothing listens there once the probe socket is closed
+
+
+def test_judged_tier_runs_and_caches(seed_settings: Settings, llm_url: str, tmp_path: Path) -> None:
+    """The judged tier against a real endpoint: verdicts recorded per claim and per case, the
+    judge's prompts named in the report, and a second run answered from the cache."""
+    import io
+
+    from assistant.evals.runner import EvalOptions, run
+
+    lines = (ROOT / "evals" / "golden.jsonl").read_text().splitlines()
+    golden = tmp_path / "g.jsonl"
+    golden.write_text("\n".join(lines[:2]) + "\n")
+    settings = seed_settings.with_overrides(
+        backend="extractive", judge_model=MODEL_ALIAS, judge_base_url=llm_url, judge_api_key="sk-local"
+    )
+    options = EvalOptions(golden=golden, report_dir=tmp_path / "r", judge_cache=tmp_path / "cache")
+    options.floors = ROOT / "evals" / "floors.toml"
+    options.baseline = ROOT / "evals" / "baseline.json"
+    first = io.StringIO()
+    assert run(settings, options, out=first) == 0
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert report["meta"]["judge_model"] == MODEL_ALIAS
+    assert {p["name"] for p in report["meta"]["prompts"]} == {"judge_claim", "judge_answer"}
+    assert {"judged_faithfulness", "judged_correctness", "judged_claims"} <= set(report["metrics"])
+    judged = report["cases"][0]["judged"]
+    assert judged["claims"] and {"claim", "supported"} <= set(judged["claims"][0])
+    assert "correct" in judged
+    calls = int(first.getvalue().split("judge: ")[1].split(" calls")[0])
+    assert calls >= 4
+    second = io.StringIO()
+    run(settings, options, out=second)
+    assert f"judge: 0 calls, {calls} cached" in second.getvalue()

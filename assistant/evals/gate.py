@@ -34,7 +34,7 @@ class Floors:
 
 
 def check(
-    metrics: dict[str, float],
+    metrics: dict[str, float | None],
     floors: Floors,
     results: list[CaseResult],
     baseline: dict[str, Any] | None,
@@ -45,11 +45,15 @@ def check(
     for name, floor in floors.minimum.items():
         if name not in metrics:
             failures.append(f"floor on unknown metric {name!r}")
+        elif metrics[name] is None:
+            continue  # no case this metric applies to
         elif metrics[name] < floor:
             failures.append(f"{name} = {metrics[name]} is below its floor {floor}")
     for name, ceiling in floors.maximum.items():
         if name not in metrics:
             failures.append(f"ceiling on unknown metric {name!r}")
+        elif metrics[name] is None:
+            continue
         elif metrics[name] > ceiling:
             failures.append(f"{name} = {metrics[name]} is above its ceiling {ceiling}")
     if baseline and baseline.get("backend") == backend:

@@ -14,7 +14,7 @@ _LOWER_IS_BETTER = {"uncited_sentence_share", "latency_median_ms", "latency_p95_
 
 
 def write(
-    folder: Path, results: list[CaseResult], metrics: dict[str, float], meta: dict[str, Any], gate: list[str]
+    folder: Path, results: list[CaseResult], metrics: dict[str, float | None], meta: dict[str, Any], gate: list[str]
 ) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "junit.xml").write_bytes(junit(results, meta))
@@ -50,7 +50,7 @@ def junit(results: list[CaseResult], meta: dict[str, Any]) -> bytes:
     return ET.tostring(suite, encoding="utf-8", xml_declaration=True)
 
 
-def markdown(results: list[CaseResult], metrics: dict[str, float], meta: dict[str, Any], gate: list[str]) -> str:
+def markdown(results: list[CaseResult], metrics: dict[str, float | None], meta: dict[str, Any], gate: list[str]) -> str:
     passed = sum(r.passed for r in results)
     lines = [
         "# Eval summary",
@@ -67,7 +67,7 @@ def markdown(results: list[CaseResult], metrics: dict[str, float], meta: dict[st
     ]
     for name, value in metrics.items():
         note = " (lower is better)" if name in _LOWER_IS_BETTER else ""
-        lines.append(f"| {name}{note} | {value} |")
+        lines.append(f"| {name}{note} | {'n/a' if value is None else value} |")
     if gate:
         lines += ["", "## Gate failures", ""] + [f"- {g}" for g in gate]
     failed = [r for r in results if not r.passed]

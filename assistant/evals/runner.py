@@ -99,7 +99,7 @@ def run(settings: Settings, options: EvalOptions, out: Any = None) -> int:
     width = max(len(k) for k in metrics)
     print(f"{sum(r.passed for r in results)}/{len(results)} cases passed ({settings.answer_backend})", file=out)
     for name, value in metrics.items():
-        print(f"  {name:<{width}}  {value}", file=out)
+        print(f"  {name:<{width}}  {'n/a' if value is None else value}", file=out)
     if judge is not None:
         print(f"  judge: {judge.calls} calls, {judge.cache_hits} cached", file=out)
     for r in results:

@@ -168,7 +168,7 @@ def score_case(
     return result
 
 
-def aggregate(results: list[CaseResult]) -> dict[str, float]:
+def aggregate(results: list[CaseResult]) -> dict[str, float | None]:
     """The metric table; means over the cases each metric applies to."""
     answerable = [r for r in results if r.kind != "unanswerable"]
     unanswerable = [r for r in results if r.kind == "unanswerable"]
@@ -176,8 +176,9 @@ def aggregate(results: list[CaseResult]) -> dict[str, float]:
     conflicts = [r for r in results if r.kind == "conflict"]
     latencies = sorted(r.latency_ms for r in results)
 
-    def mean(values: list[float]) -> float:
-        return round(statistics.fmean(values), 4) if values else 0.0
+    def mean(values: list[float]) -> float | None:
+        """None when no case is of the kind the metric is about: "n/a", not a zero."""
+        return round(statistics.fmean(values), 4) if values else None
 
     total_citations = sum(r.citations_total for r in results)
     sentences = sum(r.sentences for r in answered)
