@@ -217,7 +217,9 @@ def test_judged_tier_runs_and_caches(seed_settings: Settings, llm_url: str, tmp_
     report = json.loads((tmp_path / "r" / "report.json").read_text())
     assert report["meta"]["judge_model"] == MODEL_ALIAS
     assert {p["name"] for p in report["meta"]["prompts"]} == {"judge_claim", "judge_answer"}
-    assert {"judged_faithfulness", "judged_correctness", "judged_claims"} <= set(report["metrics"])
+    metrics = report["metrics"]
+    assert {"judged_faithfulness", "judged_correctness", "judged_claims", "judge_unusable_verdicts"} <= set(metrics)
+    assert metrics["judged_claims"] + metrics["judge_unusable_verdicts"] >= 2  # every verdict is counted
     judged = report["cases"][0]["judged"]
     assert judged["claims"] and {"claim", "supported"} <= set(judged["claims"][0])
     assert "correct" in judged

@@ -95,11 +95,15 @@ def _parse(content: str, key: str) -> bool | None:
     return None
 
 
-def summarise(judged: list[dict[str, Any]]) -> dict[str, float]:
-    claims = [c["supported"] for j in judged for c in j.get("claims", []) if c["supported"] is not None]
-    correct = [j["correct"] for j in judged if j.get("correct") is not None]
+def summarise(judged: list[dict[str, Any]]) -> dict[str, float | None]:
+    """Shares of judged claims and cases; n/a (None) when the judge gave no usable verdict."""
+    verdicts = [c["supported"] for j in judged for c in j.get("claims", [])]
+    claims = [v for v in verdicts if v is not None]
+    answers = [j.get("correct") for j in judged if "correct" in j]
+    correct = [v for v in answers if v is not None]
     return {
-        "judged_faithfulness": round(sum(claims) / len(claims), 4) if claims else 0.0,
-        "judged_correctness": round(sum(correct) / len(correct), 4) if correct else 0.0,
+        "judged_faithfulness": round(sum(claims) / len(claims), 4) if claims else None,
+        "judged_correctness": round(sum(correct) / len(correct), 4) if correct else None,
         "judged_claims": float(len(claims)),
+        "judge_unusable_verdicts": float(verdicts.count(None) + answers.count(None)),
     }
