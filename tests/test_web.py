@@ -17,7 +17,7 @@ from assistant.ingest import ingest
 from assistant.settings import Settings
 
 from .conftest import DOC_A, SEEDS
-from .web_support import CHROMIUM, CHROMIUM_ARGS, REPORT_DIR, assistant_server, static_site
+from .web_support import CHROMIUM, CHROMIUM_ARGS, REPORT_DIR, assistant_server, prefix_proxy, static_site
 
 pytestmark = pytest.mark.server
 SECRET = "hr-widget-secret-for-tests-0123456789abcdef"
@@ -395,3 +395,20 @@ def test_markup_is_inert_in_the_widget(page, web) -> None:
     assert "onerror=alert('doc')" in answer.locator(".source mark").first.inner_text()
     assert frame.locator("img").count() == 0
     page.screenshot(path=str(REPORT_DIR / "widget-markup.png"))
+
+
+def test_page_behind_a_reverse_proxy_with_a_root_path(browser, tmp_path: Path, seed_settings: Settings) -> None:
+    """`--root-path /assistant` behind a proxy that strips the prefix: the page, its assets and
+    its streaming all work under the prefix, and so does the widget script."""
+    env = {"ASSISTANT_INDEX_DIR": str(seed_settings.index_dir), "ASSISTANT_ROOT_PATH": "/assistant"}
+    with assistant_server(tmp_path, env) as url, prefix_proxy(url, "/assistant") as public:
+        context = browser.new_context()
+        pg = context.new_page()
+        requests: list[str] = []
+        pg.on("request", lambda r: requests.append(r.url))
+        pg.goto(public + "/")
+        reply = ask_page(pg, "Who leads the Ukrainian delegation?")
+        assert "Umerov" in reply.inner_text()
+        assert all(u.startswith(public) for u in requests if not u.startswith(("data:", "blob:"))), requests
+        assert httpx.get(public + "/widget.js").status_code == 200
+        context.close()

@@ -6,6 +6,7 @@ import http.server
 import os
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -67,3 +68,49 @@ def static_site(folder: Path) -> Iterator[str]:
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
+
+
+@contextmanager
+def prefix_proxy(upstream: str, prefix: str) -> Iterator[str]:
+    """A reverse proxy on loopback that serves ``upstream`` under ``prefix`` and strips the
+    prefix on the way in, as nginx's ``proxy_pass http://upstream/;`` does. Streams bodies."""
+    import httpx
+    import uvicorn
+    from starlette.requests import Request
+    from starlette.responses import StreamingResponse
+
+    clients: list[httpx.AsyncClient] = []  # made on the proxy's own event loop
+    hop = {"connection", "keep-alive", "transfer-encoding", "upgrade", "host", "content-length"}
+
+    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+        if scope["type"] != "http":
+            return
+        request = Request(scope, receive)
+        path = request.url.path
+        if not path.startswith(prefix):
+            await StreamingResponse(iter([b"not found"]), status_code=404)(scope, receive, send)
+            return
+        if not clients:
+            clients.append(httpx.AsyncClient(base_url=upstream, timeout=60))
+        client = clients[0]
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in hop}
+        upstream_request = client.build_request(
+            request.method, path[len(prefix) :] or "/", params=request.query_params, headers=headers,
+            content=await request.body(),
+        )  # fmt: skip
+        response = await client.send(upstream_request, stream=True)
+        out_headers = {k: v for k, v in response.headers.items() if k.lower() not in hop}
+        await StreamingResponse(response.aiter_raw(), status_code=response.status_code, headers=out_headers,
+                                background=None)(scope, receive, send)  # fmt: skip
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}{prefix}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
