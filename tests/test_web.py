@@ -412,3 +412,21 @@ def test_page_behind_a_reverse_proxy_with_a_root_path(browser, tmp_path: Path, s
         assert all(u.startswith(public) for u in requests if not u.startswith(("data:", "blob:"))), requests
         assert httpx.get(public + "/widget.js").status_code == 200
         context.close()
+
+
+def test_page_says_in_plain_words_when_the_llm_is_down(browser, tmp_path: Path, seed_settings: Settings) -> None:
+    from .servers import free_port
+
+    env = {
+        "ASSISTANT_INDEX_DIR": str(seed_settings.index_dir),
+        "ASSISTANT_BACKEND": "openai",
+        "OPENAI_BASE_URL": f"http://127.0.0.1:{free_port()}/v1",  # nothing listens there
+        "ASSISTANT_LLM_RETRIES": "0",
+    }
+    with assistant_server(tmp_path, env) as url:
+        pg = browser.new_page()
+        pg.goto(url + "/")
+        reply = ask_page(pg, "Who leads the Ukrainian delegation?")
+        assert "The language model failed" in reply.locator(".notice").inner_text()
+        assert "Umerov" in reply.inner_text()  # the extractive answer instead
+        pg.close()
