@@ -10,18 +10,18 @@ class CitationList:
     """Numbers citations in order of first use; the same span cited twice keeps its number."""
 
     def __init__(self, snapshot: Snapshot) -> None:
-        self._snapshot = snapshot
+        self.snapshot = snapshot
         self._by_span: dict[tuple[str, int, int], Citation] = {}
 
     def cite(self, chunk: Chunk, start: int, end: int) -> Citation:
         key = (chunk.doc_id, start, end)
         if key not in self._by_span:
-            text = self._snapshot.texts[chunk.doc_id]
-            meta = dict(self._snapshot.docs[chunk.doc_id].metadata)
+            text = self.snapshot.texts[chunk.doc_id]
+            meta = dict(self.snapshot.docs[chunk.doc_id].metadata)
             citation = Citation(
                 n=len(self._by_span) + 1,
                 doc_id=chunk.doc_id,
-                chunk_id=_best_chunk(self._snapshot, chunk, start, end),
+                chunk_id=_best_chunk(self.snapshot, chunk, start, end),
                 quote=text[start:end],
                 start=start,
                 end=end,

@@ -1,8 +1,8 @@
 """Embedding functions, registered with Chroma so a collection records which one built it.
 
-The default is WordLlama, whose weights and tokenizer ship inside its wheel. Its own
-``WordLlama.load()`` looks for the tokenizer in a folder the wheel doesn't have and then
-downloads it, so we open the shipped files directly and never touch the network.
+The default is WordLlama, whose weights and tokenizer ship inside its wheel. The package's
+own loader looks for the tokenizer in a folder the wheel doesn't have and then downloads it,
+so we open the shipped files directly and never touch the network.
 """
 
 from __future__ import annotations

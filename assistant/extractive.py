@@ -102,7 +102,7 @@ def _sentence(citations: CitationList, cand: Candidate) -> str:
         out.append(_quote(citations, cand, cand.antecedent.start, cand.antecedent.end))
     end = cand.span.end
     if cand.span.text.endswith(":"):
-        end = _list_end(citations._snapshot.texts[cand.doc_id], cand.span.end)
+        end = _list_end(citations.snapshot.texts[cand.doc_id], cand.span.end)
     out.append(_quote(citations, cand, cand.span.start, end))
     return " ".join(out)
 
@@ -124,7 +124,7 @@ def _list_end(text: str, after: int, max_items: int = 12) -> int:
 
 
 def _quote(citations: CitationList, cand: Candidate, start: int, end: int) -> str:
-    text = citations._snapshot.texts[cand.doc_id][start:end]
+    text = citations.snapshot.texts[cand.doc_id][start:end]
     m = _CONNECTIVE.match(text)
     if m and len(text) - m.end() > 20:
         start += m.end()

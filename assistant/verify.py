@@ -141,7 +141,7 @@ def split_answer(text: str) -> list[tuple[str, list[int]]]:
     return out
 
 
-def _units(snapshot: Snapshot, chunk: Chunk) -> list[tuple[Span, set[str]]]:
+def evidence_units(snapshot: Snapshot, chunk: Chunk) -> list[tuple[Span, set[str]]]:
     """The sentences of a passage, each with the names it borrows from the sentence before."""
     text = snapshot.texts[chunk.doc_id]
     spans = split_sentences(text)
@@ -168,7 +168,7 @@ def verify(snapshot: Snapshot, answer: str, sources: list[Chunk]) -> Verificatio
         for n in candidates:
             scored = [
                 (support(snapshot, sentence, span.text, names), span)
-                for span, names in _units(snapshot, sources[n - 1])
+                for span, names in evidence_units(snapshot, sources[n - 1])
             ]
             value, span = max(scored, key=lambda x: x[0])
             best.append((value, n, span))

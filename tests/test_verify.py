@@ -115,11 +115,11 @@ def _sentences(snap, chunk):
 def test_recorded_smollm2_sentences(seed_assistant: Assistant) -> None:
     """Real sentences the 135M model wrote (tests/fixtures), labelled by hand: the check keeps
     nearly all supported ones and drops nearly all that are not."""
-    from assistant.verify import _units
+    from assistant.verify import evidence_units
 
     snap = seed_assistant.retriever.snapshot
     data = json.loads((ROOT / "tests" / "fixtures" / "smollm2_kept_v1.json").read_text())
-    units = [u for chunk in snap.chunks for u in _units(snap, chunk)]
+    units = [u for chunk in snap.chunks for u in evidence_units(snap, chunk)]
     kept = {}
     for claim in data["claims"]:
         best = max(support(snap, claim["sentence"], span.text, names) for span, names in units)
