@@ -11,6 +11,7 @@ from typing import Any
 from .errors import AssistantError, InvalidQuestion
 from .models import Answer
 from .pipeline import Assistant
+from .question import is_history
 from .settings import Settings
 
 
@@ -53,11 +54,7 @@ def _read_history(path: str | None) -> list[dict[str, str]]:
         raise InvalidQuestion(f"Cannot read the history file {path}: {exc.strerror or exc}") from exc
     except ValueError as exc:
         raise InvalidQuestion(f"The history file {path} is not valid JSON ({exc}).") from exc
-    ok = isinstance(data, list) and all(
-        isinstance(t, dict) and t.get("role") in ("user", "assistant", "system") and isinstance(t.get("content"), str)
-        for t in data
-    )
-    if not ok:
+    if not is_history(data, roles=("user", "assistant", "system")):
         raise InvalidQuestion(
             f'The history file {path} must hold a JSON list of {{"role": "user"|"assistant", "content": "..."}}.'
         )

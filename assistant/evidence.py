@@ -124,13 +124,18 @@ MAX_LOOKBACK = 3
 _IDF: dict[str, dict[str, float]] = {}
 
 
+def sentences_of(snapshot: Snapshot, doc_id: str) -> tuple[Span, ...]:
+    """A document's sentences, split once per snapshot."""
+    return _sentences(snapshot.name, doc_id, snapshot.texts[doc_id])
+
+
 def _idf(snapshot: Snapshot) -> dict[str, float]:
     """Sentence-level inverse document frequency, computed once per snapshot."""
     if snapshot.name not in _IDF:
         df: Counter[str] = Counter()
         n = 0
-        for doc_id, text in snapshot.texts.items():
-            for span in _sentences(snapshot.name, doc_id, text):
+        for doc_id in snapshot.texts:
+            for span in sentences_of(snapshot, doc_id):
                 df.update(set(analyse(span.text)))
                 n += 1
         _IDF.clear()  # one snapshot is current at a time
@@ -155,7 +160,7 @@ def candidates(snapshot: Snapshot, retrieved: list[Retrieved]) -> list[Candidate
     titles = {d: e.metadata.get("title") for d, e in snapshot.docs.items()}
     for rank, hit in enumerate(retrieved):
         chunk = hit.chunk
-        spans = _sentences(snapshot.name, chunk.doc_id, snapshot.texts[chunk.doc_id])
+        spans = sentences_of(snapshot, chunk.doc_id)
         inside = [i for i, span in enumerate(spans) if span.end > chunk.start and span.start < chunk.end]
         for i in _with_neighbours(spans, inside):
             span = spans[i]

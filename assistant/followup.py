@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .citations import strip_markers
 from .lexical import analyse
 from .question import QUESTION_STARTERS, analyse_question
 from .textnorm import wordset
@@ -91,7 +92,7 @@ def _referent(last_q: str, last_a: str) -> str | None:
         # the name closest to where the answer matches the question's own words
         spots = [i for i, w in _word_offsets(last_a) if set(analyse(w)) & terms]
         best: tuple[float, str] | None = None
-        for offset, name in people(_strip_markers(last_a)):
+        for offset, name in people(strip_markers(last_a)):
             if name.lower() in asked_names or any(name.lower() in a or a in name.lower() for a in asked_names):
                 continue
             distance = min((abs(offset - s) for s in spots), default=offset)
@@ -101,16 +102,12 @@ def _referent(last_q: str, last_a: str) -> str | None:
             return best[1]
     if asked:
         return asked[0][1]
-    found = people(_strip_markers(last_a))
+    found = people(strip_markers(last_a))
     return found[0][1] if found else None
 
 
 def _word_offsets(text: str) -> list[tuple[int, str]]:
     return [(m.start(), m.group(0)) for m in re.finditer(r"\w+", text)]
-
-
-def _strip_markers(text: str) -> str:
-    return re.sub(r"\s*\[\d+\]", "", text)
 
 
 def _inflect(pronoun: str, name: str) -> str:

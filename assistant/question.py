@@ -76,6 +76,13 @@ def validate(question: str, max_chars: int) -> str:
     return cleaned
 
 
+def is_history(data: object, roles: tuple[str, ...] = ("user", "assistant")) -> bool:
+    """Whether ``data`` is a conversation: a list of ``{"role": ..., "content": "..."}``."""
+    return isinstance(data, list) and all(
+        isinstance(t, dict) and t.get("role") in roles and isinstance(t.get("content"), str) for t in data
+    )
+
+
 def analyse_question(question: str) -> QuestionInfo:
     kind = "what"
     for name, pattern in _KINDS:

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
-from .citations import CitationList
-from .evidence import EQUIVALENTS, idf, names_in, polarity, sentence_context, term_credit
+from .citations import MARKER, CitationList, split_answer
+from .evidence import EQUIVALENTS, idf, names_in, polarity, sentence_context, sentences_of, term_credit
 from .lexical import analyse
 from .models import Chunk, Citation
 from .question import LIGHT_TERMS
-from .sentences import Span, split_sentences
+from .sentences import Span
 from .snapshot import Snapshot
 from .textnorm import words
 
@@ -30,7 +30,6 @@ from .textnorm import words
 # about 1.0, support from an unrelated sentence of the same retrieved set stays below 0.5.
 SUPPORT_THRESHOLD = 0.6
 PAIR_DISTANCE = 4
-_MARKER = re.compile(r"\s*\[(\d+)\]")
 _NUMBER = re.compile(r"\d[\d,.]*")
 _NEGATION = {"not", "no", "never", "neither", "nor", "without", "didnt", "doesnt", "dont", "wont", "wouldnt", "isnt"}
 _REFUSAL = re.compile(
@@ -67,7 +66,7 @@ class Verification:
 
 
 def is_refusal(text: str) -> bool:
-    return bool(_REFUSAL.search(text)) and not _MARKER.search(text)
+    return bool(_REFUSAL.search(text)) and not MARKER.search(text)
 
 
 def support(snapshot: Snapshot, claim: str, evidence: str, context_names: set[str] | None = None) -> float:
@@ -125,26 +124,9 @@ def _near(a: str, b: str, stems: list[str], context: set[str], distance: int = P
     return any(abs(i - j) <= distance for i in at_a for j in at_b)
 
 
-def split_answer(text: str) -> list[tuple[str, list[int]]]:
-    """(sentence without markers, its marker numbers); markers belong to the sentence before."""
-    out: list[tuple[str, list[int]]] = []
-    for span in split_sentences(text):
-        sentence = span.text
-        leading = re.match(r"^((?:\[\d+\]\s*)+)", sentence)
-        if leading and out:
-            out[-1][1].extend(int(n) for n in re.findall(r"\d+", leading.group(1)))
-            sentence = sentence[leading.end() :]
-        numbers = [int(n) for n in _MARKER.findall(sentence)]
-        clean = _MARKER.sub("", sentence).strip()
-        if clean:
-            out.append((clean, numbers))
-    return out
-
-
 def evidence_units(snapshot: Snapshot, chunk: Chunk) -> list[tuple[Span, set[str]]]:
     """The sentences of a passage, each with the names it borrows from the sentence before."""
-    text = snapshot.texts[chunk.doc_id]
-    spans = split_sentences(text)
+    spans = sentences_of(snapshot, chunk.doc_id)
     return [
         (span, sentence_context(spans, i).names)
         for i, span in enumerate(spans)
@@ -157,6 +139,7 @@ def verify(snapshot: Snapshot, answer: str, sources: list[Chunk]) -> Verificatio
     kept: list[Checked] = []
     dropped: list[dict[str, Any]] = []
     removed: list[int] = []
+    units = [evidence_units(snapshot, chunk) for chunk in sources]
     for sentence, numbers in split_answer(answer):
         valid = [n for n in dict.fromkeys(numbers) if 1 <= n <= len(sources)]
         removed += [n for n in numbers if n not in valid]
@@ -166,10 +149,7 @@ def verify(snapshot: Snapshot, answer: str, sources: list[Chunk]) -> Verificatio
         candidates = valid or list(range(1, len(sources) + 1))  # no marker: look for support anywhere
         best: list[tuple[float, int, Span]] = []
         for n in candidates:
-            scored = [
-                (support(snapshot, sentence, span.text, names), span)
-                for span, names in evidence_units(snapshot, sources[n - 1])
-            ]
+            scored = [(support(snapshot, sentence, span.text, names), span) for span, names in units[n - 1]]
             value, span = max(scored, key=lambda x: x[0])
             best.append((value, n, span))
         best.sort(key=lambda b: -b[0])

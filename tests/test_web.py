@@ -15,9 +15,10 @@ import pytest
 
 from assistant.ingest import ingest
 from assistant.settings import Settings
+from assistant.web.bench_ui import CHROMIUM_ARGS
 
 from .conftest import DOC_A, SEEDS
-from .web_support import CHROMIUM, CHROMIUM_ARGS, REPORT_DIR, assistant_server, prefix_proxy, static_site
+from .web_support import CHROMIUM, REPORT_DIR, assistant_server, prefix_proxy, static_site
 
 pytestmark = pytest.mark.server
 SECRET = "hr-widget-secret-for-tests-0123456789abcdef"

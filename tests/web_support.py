@@ -17,15 +17,6 @@ from .servers import free_port, running
 from .test_offline import GUARD
 
 CHROMIUM = os.environ.get("ASSISTANT_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
 REPORT_DIR = Path(os.environ.get("ASSISTANT_TEST_REPORT_DIR", ROOT / "evals" / "reports" / "ui"))
 
 

@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from .. import prompts
+from ..citations import split_answer
 from ..settings import Settings
 from .golden import Case
-from .scoring import CaseResult, answer_sentences, strip_markers
+from .scoring import CaseResult
 
 _JSON = re.compile(r"\{[^{}]*\}")
-_MARKER = re.compile(r"\[(\d+)\]")
 
 
 def configured(settings: Settings) -> bool:
@@ -50,11 +50,8 @@ class Judge:
             return {}
         quotes = {c["n"]: c["quote"] for c in result.citations}
         claims = []
-        for sentence in answer_sentences(result.answer):
-            cited = [quotes[int(n)] for n in _MARKER.findall(sentence) if int(n) in quotes]
-            claim = strip_markers(sentence).strip()
-            if not claim:
-                continue
+        for claim, numbers in split_answer(result.answer):
+            cited = [quotes[n] for n in numbers if n in quotes]
             passages = "\n".join(f"<passage>{q}</passage>" for q in cited) or "<passage></passage>"
             verdict = self._ask(self.claim_prompt, "supported", passages=passages, claim=claim)
             claims.append({"claim": claim, "supported": verdict})

@@ -6,20 +6,12 @@ case-insensitively with accents folded and punctuation reduced to spaces.
 
 from __future__ import annotations
 
-import re
 import statistics
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..sentences import split_sentences
+from ..citations import split_answer, strip_markers
 from ..textnorm import normalise_for_match
-
-_MARKER = re.compile(r"\[(\d+)\]")
-_LEADING_MARKERS = re.compile(r"^((?:\[\d+\]\s*)+)")
-
-
-def strip_markers(text: str) -> str:
-    return _MARKER.sub(" ", text)
 
 
 def group_matched(answer: str, group: list[str]) -> bool:
@@ -35,21 +27,12 @@ def fact_coverage(answer: str, facts: list[list[str]]) -> float:
 
 def answer_sentences(answer: str) -> list[str]:
     """The answer's sentences; a citation marker belongs to the sentence it follows."""
-    out: list[str] = []
-    for span in split_sentences(answer):
-        text = span.text
-        m = _LEADING_MARKERS.match(text)
-        if m and out:
-            out[-1] += " " + m.group(1).strip()
-            text = text[m.end() :]
-        if text.strip():
-            out.append(text.strip())
-    return out
+    return [f"{text} {''.join(f'[{n}]' for n in numbers)}".rstrip() for text, numbers in split_answer(answer)]
 
 
 def uncited(answer: str) -> tuple[int, int]:
-    sentences = answer_sentences(answer)
-    return sum(1 for s in sentences if not _MARKER.search(s)), len(sentences)
+    sentences = split_answer(answer)
+    return sum(1 for _, numbers in sentences if not numbers), len(sentences)
 
 
 def citation_valid(citation: dict[str, Any], texts: dict[str, str]) -> bool:

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from ..errors import AssistantError, IndexMismatch, IndexMissing, InvalidQuestion
 from ..pipeline import Assistant
+from ..question import is_history
 from ..settings import Settings
 from .sites import Denied, Sites, origin_of
 from .stream import events
@@ -63,11 +64,7 @@ def build_router(assistant: Assistant, settings: Settings, sites: Sites) -> APIR
         if not isinstance(data, dict) or not isinstance(data.get("question"), str):
             raise BadRequest(400, 'The request needs a JSON object with a "question" string.')
         history = data.get("history") or []
-        ok = isinstance(history, list) and all(
-            isinstance(t, dict) and t.get("role") in ("user", "assistant") and isinstance(t.get("content"), str)
-            for t in history
-        )
-        if not ok:
+        if not is_history(history):
             raise BadRequest(400, '"history" must be a list of {"role": "user"|"assistant", "content": "..."}.')
         if len(history) > 2 * settings.max_history_turns:
             raise BadRequest(413, f"At most {settings.max_history_turns} earlier turns are accepted.")
