@@ -1,11 +1,13 @@
 # Two entry points: `make run` (set up, build the index, serve the chat page) and
 # `make test` (set up everything the tests need, then lint, test and run the eval gate).
+# `make check` is the fast tier for every edit: lint, type check, and the tests that need no
+# server, browser or llama.cpp (under two minutes).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 GGUF   := $(VENV)/models/SmolLM2-135M-Instruct.Q4_1.gguf
 
-.PHONY: setup setup-test system-deps run chat ingest test lint eval bench clean
+.PHONY: setup setup-test system-deps run chat ingest check test lint eval bench clean
 
 $(BIN)/assistant: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,9 +57,13 @@ run: ingest
 chat: ingest
 	$(BIN)/assistant chat
 
-lint: setup-test
+lint: $(VENV)/.test-deps
 	$(BIN)/ruff check assistant tests
 	$(BIN)/ruff format --check assistant tests
+	$(BIN)/mypy
+
+check: lint
+	$(BIN)/python -m pytest -q -m "not server and not browser and not llm"
 
 test: setup-test lint
 	$(BIN)/python -m pytest -q

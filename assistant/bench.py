@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .ingest import ingest
+from .indexing.ingest import ingest
 from .pipeline import Assistant
 from .settings import Settings
 

@@ -6,16 +6,19 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import AssistantError, InvalidQuestion
-from .models import Answer
-from .pipeline import Assistant
-from .question import is_history
-from .settings import Settings
+
+if TYPE_CHECKING:  # the library is imported by each command, so `assistant --help` starts fast
+    from .models import Answer
+    from .pipeline import Assistant
+    from .settings import Settings
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    from .settings import Settings
+
     return Settings().with_overrides(
         index_dir=args.index_dir,
         corpus_dir=args.corpus_dir,
@@ -29,7 +32,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from .ingest import ingest
+    from .indexing.ingest import ingest
 
     settings = _settings(args)
     paths = [Path(p) for p in args.paths] or None
@@ -46,6 +49,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _read_history(path: str | None) -> list[dict[str, str]]:
+    from .inputs import is_history
+
     if not path:
         return []
     try:
@@ -62,6 +67,8 @@ def _read_history(path: str | None) -> list[dict[str, str]]:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    from .pipeline import Assistant
+
     history = _read_history(args.history)
     assistant = Assistant(_settings(args))
     if args.json:
@@ -106,6 +113,8 @@ def _print_answer(answer: Answer, draft: str = "") -> None:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     """A terminal conversation: follow-ups see the earlier turns."""
+    from .pipeline import Assistant
+
     assistant = Assistant(_settings(args))
     history: list[dict[str, str]] = []
     print("Ask about the Istanbul talks articles. Empty line or Ctrl-D to quit.")

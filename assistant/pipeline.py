@@ -8,21 +8,26 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import snapshot as snapshots
-from .embedder import check_same, make_embedder
+from .answering.evidence import candidates, score
+from .answering.extractive import OFF_LIMITS, compose
+from .answering.followup import Resolved, resolve
+from .answering.guard import off_limits
+from .answering.question import analyse_question
 from .errors import IndexMismatch
-from .evidence import candidates, score
-from .extractive import OFF_LIMITS, compose
-from .followup import Resolved, resolve
-from .generative import GenerativeAnswerer
-from .guard import off_limits
-from .llm import ChatModel
+from .indexing import snapshot as snapshots
+from .indexing.embedder import check_same, make_embedder
+from .indexing.retrieve import Retriever
+from .indexing.vectors import VectorStore, connect
+from .inputs import validate_question
 from .models import Answer
-from .question import analyse_question, validate
-from .retrieve import Retriever
 from .settings import Settings
-from .vectors import VectorStore, connect
+
+if TYPE_CHECKING:  # the LLM client is imported only when an LLM is configured (start-up time)
+    from chromadb.api import ClientAPI
+
+    from .answering.generative import GenerativeAnswerer
 
 
 class Assistant:
@@ -31,13 +36,16 @@ class Assistant:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._embedder = make_embedder(settings)
-        self._client = None
+        self._client: ClientAPI | None = None
         self._retriever: Retriever | None = None
         self._generator: GenerativeAnswerer | None = None
 
     @property
     def generator(self) -> GenerativeAnswerer:
         if self._generator is None:
+            from .answering.generative import GenerativeAnswerer
+            from .answering.llm import ChatModel
+
             self._generator = GenerativeAnswerer(ChatModel(self.settings))
         return self._generator
 
@@ -65,7 +73,7 @@ class Assistant:
     ) -> Answer:
         """Answer ``question``; with the LLM backend, ``on_token`` sees the draft as it streams."""
         t0 = time.perf_counter()
-        question = validate(question, self.settings.max_question_chars)
+        question = validate_question(question, self.settings.max_question_chars)
         backend = self.settings.answer_backend
         model = self.settings.llm_model if backend == "openai" else None
         timings: dict[str, float] = {}

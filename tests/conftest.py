@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from assistant.ingest import ingest
+from assistant.indexing.ingest import ingest
 from assistant.pipeline import Assistant
 from assistant.settings import Settings
 
@@ -15,6 +16,23 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 DOC_A = "000_cc5f1bbda9c16bd9.txt"  # the news report
 DOC_B = "003_e8c8d15bd2a8378c.txt"  # the "EXPLAINED" article
+
+# Tiers: `make check` runs what needs none of these; `make test` runs everything. A test that
+# uses one of these fixtures gets the mark by itself, so a slow test cannot land in the fast tier.
+_MARK_BY_FIXTURE = {
+    "llm_url": "llm",
+    "page": "browser",
+    "browser": "browser",
+    "web": "server",
+    "chroma_server": "server",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture, mark in _MARK_BY_FIXTURE.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(mark)
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +46,15 @@ def seed_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="session")
 def seed_assistant(seed_settings: Settings) -> Assistant:
     return Assistant(seed_settings)
+
+
+@pytest.fixture(scope="session")
+def llm_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """llama.cpp's OpenAI-compatible server with SmolLM2, shared by every LLM test."""
+    from .llm_server import llama_server
+
+    with llama_server(tmp_path_factory.mktemp("llama")) as (url, _):
+        yield url
 
 
 @pytest.fixture

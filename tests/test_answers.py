@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.citations import is_valid
+from assistant.answering.citations import is_valid
 from assistant.models import Answer
 from assistant.pipeline import Assistant
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.corpus import Source, discover, read
 from assistant.errors import DocumentError
-from assistant.ingest import ingest
+from assistant.indexing.corpus import Source, discover, read
+from assistant.indexing.ingest import ingest
 from assistant.settings import Settings
 
 from .conftest import DOC_A, DOC_B, ROOT, SEEDS

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from assistant import snapshot
-from assistant.embedder import WordLlamaEmbeddingFunction
 from assistant.errors import IndexMismatch, IngestBusy
-from assistant.ingest import ingest
+from assistant.indexing import snapshot
+from assistant.indexing.embedder import WordLlamaEmbeddingFunction
+from assistant.indexing.ingest import ingest
+from assistant.indexing.vectors import VectorStore, connect
 from assistant.pipeline import Assistant
 from assistant.settings import Settings
-from assistant.vectors import VectorStore, connect
 
 from .conftest import DOC_A, DOC_B, ROOT
 
@@ -100,7 +100,7 @@ def test_killed_ingest_process(fresh_settings: Settings, corpus_copy: Path) -> N
         f"""
         import os, signal
         from pathlib import Path
-        from assistant.ingest import ingest
+        from assistant.indexing.ingest import ingest
         from assistant.settings import Settings
         s = Settings(index_dir=Path({str(fresh_settings.index_dir)!r}), corpus_dir=Path({str(corpus_copy)!r}))
         ingest(s, progress=False, before_swap=lambda: os.kill(os.getpid(), signal.SIGKILL))

@@ -11,16 +11,15 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from assistant.citations import is_valid
-from assistant.extractive import REFUSAL
+from assistant.answering.citations import is_valid
+from assistant.answering.extractive import REFUSAL
+from assistant.answering.verify import SUPPORT_THRESHOLD, support
 from assistant.pipeline import Assistant
 from assistant.settings import Settings
-from assistant.verify import SUPPORT_THRESHOLD, support
 
 from .conftest import ROOT
 from .llm_server import MODEL_ALIAS, llama_server, silent_server
@@ -36,12 +35,6 @@ QUESTIONS = [
     "Which regions did Russia declare annexed?",
     "What tariff did Lindsey Graham push for?",
 ]
-
-
-@pytest.fixture(scope="session")
-def llm_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with llama_server(tmp_path_factory.mktemp("llama")) as (url, _):
-        yield url
 
 
 def llm_settings(seed_settings: Settings, url: str, **kw: object) -> Settings:
@@ -105,6 +98,7 @@ def test_refusal_gate_runs_before_the_model(seed_settings: Settings) -> None:
     assert answer.notices == []  # the unreachable model was never asked
 
 
+@pytest.mark.llm
 def test_server_stopped_mid_stream_falls_back(seed_settings: Settings, tmp_path: Path) -> None:
     with llama_server(tmp_path) as (url, proc):
         assistant = Assistant(llm_settings(seed_settings, url, llm_retries=0))
@@ -264,7 +258,7 @@ def test_server_error_falls_back(seed_settings: Settings) -> None:
 def test_instructions_inside_a_document_stay_data(seed_assistant: Assistant) -> None:
     """Document text goes to the model inside <source> blocks; text that imitates the
     delimiter cannot close the block early."""
-    from assistant.generative import format_sources
+    from assistant.answering.generative import format_sources
     from assistant.models import Chunk
 
     snap = seed_assistant.retriever.snapshot

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant import snapshot
-from assistant.ingest import ingest
+from assistant.indexing import snapshot
+from assistant.indexing.ingest import ingest
 from assistant.pipeline import Assistant
 from assistant.settings import Settings
 

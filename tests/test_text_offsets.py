@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from assistant.chunking import chunk_document, make_splitter
-from assistant.corpus import discover, read
-from assistant.sentences import split_sentences
+from assistant.indexing.chunking import chunk_document, make_splitter
+from assistant.indexing.corpus import discover, read
+from assistant.text.sentences import split_sentences
 
 from .conftest import SEEDS
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from assistant.citations import is_valid
+from assistant.answering.citations import is_valid
+from assistant.answering.verify import SUPPORT_THRESHOLD, is_refusal, render, split_answer, support, verify
 from assistant.evals.scoring import group_matched
 from assistant.pipeline import Assistant
-from assistant.verify import SUPPORT_THRESHOLD, is_refusal, render, split_answer, support, verify
 
 from .conftest import ROOT
 
@@ -107,7 +107,7 @@ def test_threshold_separates_support_on_the_golden_set(seed_assistant: Assistant
 
 
 def _sentences(snap, chunk):
-    from assistant.sentences import split_sentences
+    from assistant.text.sentences import split_sentences
 
     return [s.text for s in split_sentences(snap.texts[chunk.doc_id]) if s.end > chunk.start and s.start < chunk.end]
 
@@ -115,7 +115,7 @@ def _sentences(snap, chunk):
 def test_recorded_smollm2_sentences(seed_assistant: Assistant) -> None:
     """Real sentences the 135M model wrote (tests/fixtures), labelled by hand: the check keeps
     nearly all supported ones and drops nearly all that are not."""
-    from assistant.verify import evidence_units
+    from assistant.answering.verify import evidence_units
 
     snap = seed_assistant.retriever.snapshot
     data = json.loads((ROOT / "tests" / "fixtures" / "smollm2_kept_v1.json").read_text())

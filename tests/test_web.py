@@ -13,7 +13,7 @@ import httpx
 import jwt
 import pytest
 
-from assistant.ingest import ingest
+from assistant.indexing.ingest import ingest
 from assistant.settings import Settings
 from assistant.web.bench_ui import CHROMIUM_ARGS
 

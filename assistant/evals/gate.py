@@ -43,19 +43,17 @@ def check(
     """Every reason the gate fails; empty means pass. The baseline counts for its own backend."""
     failures = []
     for name, floor in floors.minimum.items():
+        value = metrics.get(name)
         if name not in metrics:
             failures.append(f"floor on unknown metric {name!r}")
-        elif metrics[name] is None:
-            continue  # no case this metric applies to
-        elif metrics[name] < floor:
-            failures.append(f"{name} = {metrics[name]} is below its floor {floor}")
+        elif value is not None and value < floor:  # None: no case this metric applies to
+            failures.append(f"{name} = {value} is below its floor {floor}")
     for name, ceiling in floors.maximum.items():
+        value = metrics.get(name)
         if name not in metrics:
             failures.append(f"ceiling on unknown metric {name!r}")
-        elif metrics[name] is None:
-            continue
-        elif metrics[name] > ceiling:
-            failures.append(f"{name} = {metrics[name]} is above its ceiling {ceiling}")
+        elif value is not None and value > ceiling:
+            failures.append(f"{name} = {value} is above its ceiling {ceiling}")
     if baseline and baseline.get("backend") == backend:
         before = baseline.get("cases", {})
         for r in results:

@@ -13,8 +13,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .. import prompts
-from ..citations import split_answer
+from ..answering import prompts
+from ..answering.citations import split_answer
 from ..settings import Settings
 from .golden import Case
 from .scoring import CaseResult

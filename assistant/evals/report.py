@@ -18,7 +18,7 @@ def write(
 ) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "junit.xml").write_bytes(junit(results, meta))
-    data = {"meta": meta, "metrics": metrics, "gate": {"passed": not gate, "failures": gate}}
+    data: dict[str, Any] = {"meta": meta, "metrics": metrics, "gate": {"passed": not gate, "failures": gate}}
     data["cases"] = [r.to_json() for r in results]
     (folder / "report.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
     (folder / "summary.md").write_text(markdown(results, metrics, meta, gate), encoding="utf-8")

@@ -10,8 +10,8 @@ import statistics
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..citations import split_answer, strip_markers
-from ..textnorm import normalise_for_match
+from ..answering.citations import split_answer, strip_markers
+from ..text.normalise import normalise_for_match
 
 
 def group_matched(answer: str, group: list[str]) -> bool:

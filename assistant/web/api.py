@@ -15,8 +15,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from ..errors import AssistantError, IndexMismatch, IndexMissing, InvalidQuestion
+from ..inputs import is_history
 from ..pipeline import Assistant
-from ..question import is_history
 from ..settings import Settings
 from .sites import Denied, Sites, origin_of
 from .stream import events

@@ -8,6 +8,7 @@ import json
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,18 +18,14 @@ import gradio as gr
 from ..errors import AssistantError
 from ..pipeline import Assistant
 from ..settings import Settings
+from ..text.analysis import stopwords
+from ..text.names import name_runs
 from . import export, feedback
 from .render import answer_html, error_html, sources_html
 from .stream import events
 
 REDRAW_SECONDS = 0.04  # at most 25 redraws a second while an answer streams in
 EXPORT_DIR = Path(tempfile.gettempdir()) / "istanbul-assistant-exports"
-FALLBACK_EXAMPLES = [
-    "Who leads the Ukrainian delegation?",
-    "Who heads the Russian delegation?",
-    "Is Zelensky attending the talks in Istanbul?",
-    "What did Lula say?",
-]
 
 CSS = """
 #sources { max-height: 640px; overflow-y: auto; }
@@ -53,19 +50,26 @@ a.cite { font-weight: 600; text-decoration: none; }
 """
 
 
-def examples_for(assistant: Assistant, golden: Path = Path("evals/golden.jsonl"), count: int = 6) -> list[str]:
-    """Example questions the index really answers, taken from the golden set when present."""
-    picked = []
-    if golden.exists():
-        for line in golden.read_text(encoding="utf-8").splitlines():
-            case = json.loads(line) if line.strip() else {}
-            if case.get("kind") in ("fact", "conflict") and len(picked) < count:
-                picked.append(case["question"])
+def examples_for(assistant: Assistant, count: int = 4) -> list[str]:
+    """Example questions the index really answers, made from its most frequent names: the page
+    shows questions about whatever corpus it serves, and each is kept only if it is answered."""
     try:
-        picked = [q for q in picked if not assistant.ask(q).refused]
+        snapshot = assistant.retriever.snapshot
     except AssistantError:
-        return FALLBACK_EXAMPLES
-    return picked or FALLBACK_EXAMPLES
+        return []
+    stop = stopwords()
+    counts: Counter[str] = Counter()
+    for text in snapshot.texts.values():
+        for _, run in name_runs(text, min_words=2):
+            if run.split()[0].lower() not in stop and len(run) <= 40:
+                counts[run] += 1
+    picked: list[str] = []
+    for name, _ in counts.most_common(12):
+        for question in (f"What do the documents say about {name}?", f"Who is {name}?"):
+            if len(picked) < count and not assistant.ask(question).refused:
+                picked.append(question)
+                break
+    return picked
 
 
 def history_of(turns: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -131,7 +135,7 @@ def build_page(assistant: Assistant, settings: Settings) -> gr.Blocks:
         return f'<span class="feedback-status">Thanks: your {"👍" if data.liked else "👎"} was saved.</span>'
 
     def clear() -> tuple[Any, ...]:
-        empty = {"turns": [], "owners": []}
+        empty: dict[str, list[Any]] = {"turns": [], "owners": []}
         md, js = _exports([])
         return [], empty, sources_html(None, []), "", md, js, ""
 
@@ -172,7 +176,9 @@ def build_page(assistant: Assistant, settings: Settings) -> gr.Blocks:
                     md = gr.DownloadButton("Export Markdown", elem_id="export-md", interactive=False)
                     js = gr.DownloadButton("Export JSON", elem_id="export-json", interactive=False)
                 status = gr.HTML(elem_id="feedback-status")
-                gr.Examples(examples_for(assistant), inputs=box, label="Examples")
+                examples = examples_for(assistant)
+                if examples:
+                    gr.Examples(examples, inputs=box, label="Examples")
             with gr.Column(scale=2):
                 gr.HTML("<h3 style='margin:0'>Sources</h3>")
                 sources = gr.HTML(sources_html(None, []), elem_id="sources")

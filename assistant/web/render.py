@@ -4,19 +4,17 @@ is escaped here and nowhere else is HTML built from text, so nothing can run as 
 from __future__ import annotations
 
 import html
-import re
 from typing import Any
 
-from ..snapshot import Snapshot
-
-_MARKER = re.compile(r"\[(\d+)\]")
+from ..answering.citations import MARKER
+from ..indexing.snapshot import Snapshot
 
 
 def answer_html(answer: dict[str, Any], turn: int) -> str:
     """The assistant's message: escaped text, markers linked to the sources panel, and a badge
     that tells a refusal or a disagreement apart from a plain answer."""
     text = html.escape(answer["answer"])
-    text = _MARKER.sub(lambda m: f'<a class="cite" href="#src-{turn}-{m.group(1)}">[{m.group(1)}]</a>', text)
+    text = MARKER.sub(lambda m: f'<a class="cite" href="#src-{turn}-{m.group(1)}">[{m.group(1)}]</a>', text)
     kind = "refusal" if answer["refused"] else ("conflict" if answer["conflict"] else "answer")
     badge = {
         "refusal": '<div class="badge badge-refusal">Not in the documents</div>',

@@ -69,7 +69,8 @@ def build_router(sites: Sites) -> APIRouter:
         except Denied as exc:
             return _refusal(exc.status, exc.message)
         title = q.get("title") or "Ask about the documents"
-        color = q.get("color") if _COLOR.match(q.get("color") or "") else "#2563eb"
+        color = q.get("color") or ""
+        color = color if _COLOR.match(color) else "#2563eb"
         attrs = {
             "site": site.name,
             "token": token,

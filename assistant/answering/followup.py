@@ -10,14 +10,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .citations import strip_markers
-from .lexical import analyse
+from ..text.analysis import analyse
+from ..text.names import NAME_RUN
+from ..text.normalise import wordset
+from .citations import MARKER, strip_markers
 from .question import QUESTION_STARTERS, analyse_question
-from .textnorm import wordset
 
 _PERSON_PRONOUN = re.compile(r"\b(he|she|him|his|her|hers|himself|herself)\b", re.I)
 _IDENTITY = re.compile(r"^\s*(who|what)\s+(is|was|are|were)\s+[A-Z]", re.I)
-_NAME = re.compile(r"\b[A-Z][\w’'\-]+(?:\s+[A-Z][\w’'\-]+)*")
 _TITLE_WORDS = wordset(
     """
     president minister deputy defense defence foreign secretary senator director chief head
@@ -50,7 +50,7 @@ class Resolved:
 def people(text: str) -> list[tuple[int, str]]:
     """(offset, name) of person-like names: capitalised runs, titles stripped, places skipped."""
     found = []
-    for m in _NAME.finditer(text):
+    for m in NAME_RUN.finditer(text):
         tokens = [t for t in m.group(0).split() if t.lower().strip("’'") not in _TITLE_WORDS]
         tokens = [t.removesuffix("’s").removesuffix("'s") for t in tokens]
         if not tokens or all(t.lower() in _NOT_PEOPLE for t in tokens):
@@ -70,7 +70,7 @@ def resolve(question: str, history: list[dict[str, str]]) -> Resolved:
         return Resolved(question)
     last_q = users[-1]
     last_a = answers[-1] if answers else ""
-    if not re.search(r"\[\d+\]", last_a):  # a refusal or an error names nobody
+    if not MARKER.search(last_a):  # a refusal or an error names nobody
         last_a = ""
     context = list(dict.fromkeys(analyse(last_q)))
     referent = _referent(last_q, last_a)

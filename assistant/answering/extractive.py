@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..indexing.snapshot import Snapshot
+from ..models import Citation
+from ..text.analysis import analyse
+from ..text.negation import polarity
 from .citations import CitationList
-from .evidence import EQUIVALENTS, Candidate, idf, in_corpus, polarity
-from .lexical import analyse
-from .models import Citation
+from .evidence import EQUIVALENTS, Candidate, idf, in_corpus
 from .question import QuestionInfo
-from .snapshot import Snapshot
 
 REFUSAL = "The documents don't say. Nothing in the indexed articles answers this question."
 OFF_LIMITS = (

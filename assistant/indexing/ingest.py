@@ -21,13 +21,13 @@ from pathlib import Path
 from chromadb.api import ClientAPI
 from tqdm import tqdm
 
+from ..errors import DocumentError, IngestBusy
+from ..models import Chunk
+from ..settings import Settings
+from ..text.analysis import analyser_version
 from . import corpus, snapshot
 from .chunking import chunk_document, make_splitter
 from .embedder import check_same, describe, make_embedder
-from .errors import DocumentError, IngestBusy
-from .lexical import analyser_version
-from .models import Chunk
-from .settings import Settings
 from .vectors import VectorStore, connect
 
 PENDING = "pending.json"

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..indexing.snapshot import Snapshot
+from ..models import Chunk, Retrieved
 from . import prompts
 from .extractive import REFUSAL, Composed
 from .llm import ChatModel, LLMUnavailable
-from .models import Chunk, Retrieved
-from .snapshot import Snapshot
 from .verify import Verification, is_refusal, render, verify
 
 UNVERIFIED = "Nothing the language model said could be verified against the documents; showing the extractive answer."

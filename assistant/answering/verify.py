@@ -17,21 +17,20 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
+from ..indexing.snapshot import Snapshot
+from ..models import Chunk, Citation
+from ..text.analysis import analyse
+from ..text.negation import is_negated, polarity
+from ..text.sentences import Span
 from .citations import MARKER, CitationList, split_answer
-from .evidence import EQUIVALENTS, idf, names_in, polarity, sentence_context, sentences_of, term_credit
-from .lexical import analyse
-from .models import Chunk, Citation
+from .evidence import EQUIVALENTS, idf, names_in, sentence_context, sentences_of, term_credit
 from .question import LIGHT_TERMS
-from .sentences import Span
-from .snapshot import Snapshot
-from .textnorm import words
 
 # Calibrated on the golden set (tests/test_verify.py): a cited sentence's own support is
 # about 1.0, support from an unrelated sentence of the same retrieved set stays below 0.5.
 SUPPORT_THRESHOLD = 0.6
 PAIR_DISTANCE = 4
 _NUMBER = re.compile(r"\d[\d,.]*")
-_NEGATION = {"not", "no", "never", "neither", "nor", "without", "didnt", "doesnt", "dont", "wont", "wouldnt", "isnt"}
 _REFUSAL = re.compile(
     r"(documents?|sources?|articles?|passages?)\s+(don'?t|do not|does not|doesn'?t)\s+(say|mention|contain|answer|"
     r"provide|include)|no information|cannot answer|can't answer|not mentioned|not provided",
@@ -102,7 +101,7 @@ def support(snapshot: Snapshot, claim: str, evidence: str, context_names: set[st
     said, found = polarity(claim, _forms(predicate)), polarity(evidence, _forms(predicate))
     if said is not None and found is not None and said != found:
         return min(score, 0.4)  # "X will attend" against "X decided not to attend"
-    if (set(words(claim)) & _NEGATION) and not (set(words(evidence)) & _NEGATION):
+    if is_negated(claim) and not is_negated(evidence):
         return min(score, 0.4)
     return score
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .models import Retrieved
+from ..models import Retrieved
 from .snapshot import Snapshot
 from .vectors import VectorStore
 

@@ -1,52 +1,21 @@
 """Embedding functions, registered with Chroma so a collection records which one built it.
 
-The default is WordLlama, whose weights and tokenizer ship inside its wheel. The package's
-own loader looks for the tokenizer in a folder the wheel doesn't have and then downloads it,
-so we open the shipped files directly and never touch the network.
+The default is WordLlama (:mod:`assistant.text.embedding`), whose weights and tokenizer ship
+inside its wheel and are opened directly, so nothing is ever downloaded.
 """
 
 from __future__ import annotations
 
-import functools
-from pathlib import Path
 from typing import Any
 
-import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 
-from .errors import IndexMismatch
-from .settings import Settings
+from ..errors import IndexMismatch
+from ..settings import Settings
+from ..text.embedding import embedder
 
 WORDLLAMA_NAME = "istanbul-wordllama"
-
-
-@functools.lru_cache(maxsize=4)
-def _load_wordllama(config: str, dim: int) -> Any:
-    """Load the packaged model files; cached because the 32k×256 matrix takes ~0.3 s to read."""
-    import logging
-
-    root = logging.getLogger()
-    level, handlers = root.level, list(root.handlers)
-    import wordllama  # its inference module calls logging.basicConfig(level=INFO) on import
-    from wordllama.inference import WordLlamaInference
-
-    root.setLevel(level)  # undo that: an import must not turn on every library's INFO logs
-    for handler in root.handlers[:]:
-        if handler not in handlers:
-            root.removeHandler(handler)
-    from safetensors import safe_open
-    from tokenizers import Tokenizer
-
-    package = Path(wordllama.__file__).parent
-    weights = package / "weights" / f"{config}_{dim}.safetensors"
-    tokenizer_file = package / "tokenizers" / f"{config}_tokenizer_config.json"
-    for path in (weights, tokenizer_file):
-        if not path.exists():
-            raise FileNotFoundError(f"WordLlama file {path} is missing; reinstall the 'wordllama' package")
-    with safe_open(str(weights), framework="np", device="cpu") as f:
-        matrix = f.get_tensor("embedding.weight")
-    return WordLlamaInference(matrix, Tokenizer.from_file(str(tokenizer_file)))
 
 
 @register_embedding_function
@@ -58,8 +27,7 @@ class WordLlamaEmbeddingFunction(EmbeddingFunction[Documents]):
         self.dim = dim
 
     def __call__(self, input: Documents) -> Embeddings:
-        vectors = _load_wordllama(self.config, self.dim).embed(list(input), norm=True)
-        return [np.asarray(v, dtype=np.float32) for v in vectors]
+        return list(embedder(self.config, self.dim).embed(list(input)))
 
     @staticmethod
     def name() -> str:

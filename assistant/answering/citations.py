@@ -4,31 +4,33 @@ from __future__ import annotations
 
 import re
 
-from .models import Chunk, Citation
-from .snapshot import Snapshot
+from ..indexing.snapshot import Snapshot
+from ..models import Chunk, Citation
 
-MARKER = re.compile(r"\s*\[(\d+)\]")
-_LEADING_MARKERS = re.compile(r"^((?:\[\d+\]\s*)+)")
+# The one citation-marker pattern: "[3]". Everything that reads or writes markers uses these.
+MARKER = re.compile(r"\[(\d+)\]")
+_SPACED_MARKER = re.compile(r"\s*" + MARKER.pattern)
+_LEADING_MARKERS = re.compile(r"^((?:" + MARKER.pattern + r"\s*)+)")
 
 
 def strip_markers(text: str) -> str:
     """The text without its ``[n]`` markers (a space left in their place), for matching."""
-    return MARKER.sub(" ", text)
+    return _SPACED_MARKER.sub(" ", text)
 
 
 def split_answer(text: str) -> list[tuple[str, list[int]]]:
     """(sentence without markers, its marker numbers); markers belong to the sentence before."""
-    from .sentences import split_sentences
+    from ..text.sentences import split_sentences
 
     out: list[tuple[str, list[int]]] = []
     for span in split_sentences(text):
         sentence = span.text
         leading = _LEADING_MARKERS.match(sentence)
         if leading and out:
-            out[-1][1].extend(int(n) for n in re.findall(r"\d+", leading.group(1)))
+            out[-1][1].extend(int(n) for n in MARKER.findall(leading.group(1)))
             sentence = sentence[leading.end() :]
         numbers = [int(n) for n in MARKER.findall(sentence)]
-        clean = MARKER.sub("", sentence).strip()
+        clean = _SPACED_MARKER.sub("", sentence).strip()
         if clean:
             out.append((clean, numbers))
     return out

@@ -7,12 +7,14 @@ llama.cpp server. Every failure the SDK can raise (after its own retries) become
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import cast
 
 import httpx
 import openai
+from openai.types.chat import ChatCompletionChunk
 
-from .settings import Settings
+from ..settings import Settings
 
 
 class LLMUnavailable(Exception):
@@ -72,7 +74,7 @@ class ChatModel:
                 max_tokens=self.max_tokens,
                 stream=True,
             )
-            for event in stream:
+            for event in cast(Iterable[ChatCompletionChunk], stream):
                 if event.choices and event.choices[0].delta and event.choices[0].delta.content:
                     yield event.choices[0].delta.content
         except LLMUnavailable:

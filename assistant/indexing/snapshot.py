@@ -16,9 +16,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import IndexMismatch, IndexMissing
-from .lexical import LexicalIndex, analyser_version
-from .models import Chunk, Document
+from ..errors import IndexMismatch, IndexMissing
+from ..models import Chunk, Document
+from ..text.analysis import analyser_version
+from .lexical import LexicalIndex
 
 FORMAT = 1
 CURRENT = "CURRENT"

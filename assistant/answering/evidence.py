@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .embedder import WordLlamaEmbeddingFunction
-from .lexical import analyse
-from .models import Chunk, Retrieved
+from ..indexing.snapshot import Snapshot
+from ..models import Chunk, Retrieved
+from ..text.analysis import analyse
+from ..text.embedding import embedder
+from ..text.names import capitalised, name_runs
+from ..text.normalise import words, wordset
+from ..text.sentences import Span, split_sentences
 from .question import QuestionInfo
-from .sentences import Span, split_sentences
-from .snapshot import Snapshot
-from .textnorm import words, wordset
 
 # Groups of stems that count as the same evidence (question wording vs news wording).
 # One-way: a question about someone's job is answered by a title, not the other way round.
@@ -85,9 +86,7 @@ _DATE = re.compile(
 _NUMBER = re.compile(
     r"\b(\d[\d,.]*%?|one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?)\b", re.I
 )
-_NAME = re.compile(r"\b[A-Z][a-zà-ÿğışçöüâ’'\-]+(?:\s+[A-Z][a-zà-ÿğışçöüâ’'\-]+)+")
 _QUOTE = re.compile(r"[“\"‘].{8,}[”\"’]")
-_CAPITALISED = re.compile(r"\b[A-Z][\w’'\-]+")
 _PLACE = re.compile(r"\b(in|at|to|from|outside)\s+[A-Z]")
 
 
@@ -168,7 +167,7 @@ def candidates(snapshot: Snapshot, retrieved: list[Retrieved]) -> list[Candidate
             if key in seen or not _is_statement(span.text, titles.get(chunk.doc_id)):
                 continue
             cand = Candidate(chunk.doc_id, chunk, span, rank, set(analyse(span.text)))
-            cand.names = set(analyse(" ".join(_CAPITALISED.findall(span.text))))
+            cand.names = set(analyse(" ".join(capitalised(span.text))))
             _attach_context(cand, spans, i)
             seen[key] = cand
     return list(seen.values())
@@ -215,7 +214,7 @@ def sentence_context(spans: tuple[Span, ...] | list[Span], i: int) -> Context:
             break
         if context.antecedent is None:
             context.antecedent = prev
-        names = set(analyse(" ".join(_CAPITALISED.findall(prev.text))))
+        names = set(analyse(" ".join(capitalised(prev.text))))
         context.names |= names
         context.terms |= set(analyse(prev.text)) - names
         j -= 1
@@ -224,7 +223,7 @@ def sentence_context(spans: tuple[Span, ...] | list[Span], i: int) -> Context:
 
 def names_in(text: str) -> set[str]:
     """Stems of the capitalised words of a sentence, less a capitalised opener ("However")."""
-    found = _CAPITALISED.findall(text)
+    found = capitalised(text)
     if found and text.lstrip(" “\"'").startswith(found[0]) and found[0].lower() in _OPENERS:
         found = found[1:]
     return set(analyse(" ".join(found)))
@@ -244,7 +243,7 @@ def _refers_back(text: str) -> bool:
     if _DEMONSTRATIVE.search(text[:80]) or _INITIAL_PRONOUN.match(text) or _QUOTED_BY_PRONOUN.search(text):
         return True
     unquoted = _QUOTED.sub(" ", text)  # "his" inside a quotation is the speaker's, not ours
-    return bool(_PRONOUN.search(unquoted[:80])) and not _NAME.search(unquoted[:40])
+    return bool(_PRONOUN.search(unquoted[:80])) and not name_runs(unquoted[:40], min_words=2)
 
 
 def _is_statement(text: str, title: str | None) -> bool:
@@ -329,7 +328,7 @@ def _type_match(info: QuestionInfo, cand: Candidate, name_terms: list[set[str]])
         return 1.0 if _QUOTE.search(text) else 0.0
     if info.kind in ("who", "list"):
         asked = set().union(*name_terms) if name_terms else set()
-        for name in _NAME.findall(text):
+        for _, name in name_runs(text, min_words=2):
             if not set(analyse(name)) <= asked:
                 return 1.0
         return 0.0
@@ -337,41 +336,4 @@ def _type_match(info: QuestionInfo, cand: Candidate, name_terms: list[set[str]])
 
 
 def _embed(texts: list[str]) -> np.ndarray:
-    return np.asarray(WordLlamaEmbeddingFunction()(texts), dtype=np.float32)
-
-
-def polarity(text: str, predicate_terms: set[str]) -> int | None:
-    """-1 when the first predicate word in ``text`` is negated, +1 when not, None if absent."""
-    tokens = words(text)
-    for i, token in enumerate(tokens):
-        stem = analyse(token)
-        if stem and stem[0] in predicate_terms:
-            window = tokens[max(0, i - 5) : i]
-            return -1 if any(w in _NEGATIONS for w in window) else 1
-    return None
-
-
-_NEGATIONS = {
-    "not",
-    "no",
-    "never",
-    "neither",
-    "nor",
-    "without",
-    "refused",
-    "declined",
-    "cannot",
-    "wont",
-    "wouldnt",
-    "didnt",
-    "doesnt",
-    "dont",
-    "isnt",
-    "arent",
-    "wasnt",
-    "werent",
-    "cant",
-    "couldnt",
-    "hasnt",
-    "havent",
-}
+    return embedder().embed(texts)

@@ -11,7 +11,7 @@ import hashlib
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from .models import Chunk, Document
+from ..models import Chunk, Document
 
 # Paragraphs, lines, then sentence ends (a closing quote may follow the stop), then clauses.
 _SEPARATORS = [

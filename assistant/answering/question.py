@@ -7,12 +7,11 @@ answerer needs it to rank sentences, the refusal gate needs it to know what must
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
-from .errors import InvalidQuestion
-from .lexical import analyse
-from .textnorm import words, wordset
+from ..text.analysis import analyse
+from ..text.names import NAME_RUN
+from ..text.normalise import wordset
 
 # Verbs and nouns that carry no evidence of their own ("what did X say", "tell me about").
 LIGHT_TERMS = frozenset(
@@ -40,8 +39,6 @@ _KINDS = (
     ("list", re.compile(r"\b(list|members?|all\s+the|which\s+\w+\s+are|name\s+the)\b", re.I)),
 )
 
-_NAME = re.compile(r"\b([A-Z][\w’'\-]+(?:\s+(?:[A-Z][\w’'\-]+|da|de|von|van|al)\b)*)")
-
 
 @dataclass(frozen=True)
 class QuestionInfo:
@@ -57,32 +54,6 @@ class QuestionInfo:
         return [t for t in self.terms if t not in LIGHT_TERMS]
 
 
-def validate(question: str, max_chars: int) -> str:
-    """The question, stripped; :class:`InvalidQuestion` in plain words otherwise."""
-    if question is None or not question.strip():
-        raise InvalidQuestion("The question is empty. Type a question about the documents.")
-    if len(question) > max_chars:
-        raise InvalidQuestion(
-            f"The question is {len(question):,} characters long; the limit is {max_chars:,}. Shorten it and ask again."
-        )
-    bad = [ch for ch in question if unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\t\n\r"]
-    if bad:
-        raise InvalidQuestion(
-            f"The question contains a control character (U+{ord(bad[0]):04X}). Remove it and ask again."
-        )
-    cleaned = " ".join(question.split())
-    if not words(cleaned):
-        raise InvalidQuestion("The question has no words in it. Type a question about the documents.")
-    return cleaned
-
-
-def is_history(data: object, roles: tuple[str, ...] = ("user", "assistant")) -> bool:
-    """Whether ``data`` is a conversation: a list of ``{"role": ..., "content": "..."}``."""
-    return isinstance(data, list) and all(
-        isinstance(t, dict) and t.get("role") in roles and isinstance(t.get("content"), str) for t in data
-    )
-
-
 def analyse_question(question: str) -> QuestionInfo:
     kind = "what"
     for name, pattern in _KINDS:
@@ -90,8 +61,8 @@ def analyse_question(question: str) -> QuestionInfo:
             kind = name
             break
     names = []
-    for m in _NAME.finditer(question):
-        name = m.group(1)
+    for m in NAME_RUN.finditer(question):
+        name = m.group(0)
         first = name.split()[0].lower()
         if m.start() == 0 and first in QUESTION_STARTERS:
             rest = name.split(maxsplit=1)

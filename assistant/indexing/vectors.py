@@ -8,17 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import cast
 from urllib.parse import urlparse
 
 import chromadb
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
-from chromadb.api.types import Documents, EmbeddingFunction
+from chromadb.api.types import Documents, Embeddable, EmbeddingFunction
 from chromadb.config import Settings as ChromaSettings
 
-from .errors import AssistantError, IndexMissing
-from .models import Chunk
-from .settings import Settings
+from ..errors import AssistantError, IndexMissing
+from ..models import Chunk
+from ..settings import Settings
 
 
 def connect(settings: Settings) -> ClientAPI:
@@ -53,11 +54,13 @@ class VectorStore:
     def open(cls, client: ClientAPI, name: str, ef: EmbeddingFunction[Documents], *, create: bool) -> VectorStore:
         if create:
             collection = client.get_or_create_collection(
-                name, embedding_function=ef, configuration={"hnsw": {"space": "cosine"}}
+                name,
+                embedding_function=cast("EmbeddingFunction[Embeddable]", ef),
+                configuration={"hnsw": {"space": "cosine"}},
             )
         else:
             try:
-                collection = client.get_collection(name, embedding_function=ef)
+                collection = client.get_collection(name, embedding_function=cast("EmbeddingFunction[Embeddable]", ef))
             except Exception as exc:
                 raise IndexMissing(
                     f"The Chroma collection {name!r} is missing ({exc}). "

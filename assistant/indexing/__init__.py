@@ -1,0 +1,1 @@
+"""Indexing: documents read, chunked, embedded into Chroma, kept in atomic snapshots, and searched."""

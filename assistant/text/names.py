@@ -1,0 +1,26 @@
+"""Names: the one pattern for capitalised words and runs of them, in any alphabet.
+
+A name is a run of capitalised words ("Recep Tayyip Erdoğan", "Владимир Путин"), allowing the
+lower-case particles that sit inside names in many languages ("Luiz Inácio Lula da Silva").
+Unicode letter classes (the ``regex`` library) keep this free of any one language's letters.
+"""
+
+from __future__ import annotations
+
+import regex
+
+_WORD = r"(?:\p{Lu}\.(?:\p{Lu}\.)+|\p{Lu}[\p{L}\p{M}\p{Nd}’'\-]*)"  # "U.S." or "Erdoğan"
+_PARTICLES = r"(?:da|de|di|do|dos|du|del|della|der|den|van|von|la|le|al|el|bin|ibn|ben|y)"
+
+CAPITALISED = regex.compile(rf"(?<![\p{{L}}\p{{M}}])({_WORD})")
+NAME_RUN = regex.compile(rf"(?<![\p{{L}}\p{{M}}]){_WORD}(?:\s+(?:{_WORD}|{_PARTICLES}(?=\s+\p{{Lu}})))*")
+
+
+def capitalised(text: str) -> list[str]:
+    """Every capitalised word of ``text``, in order."""
+    return CAPITALISED.findall(text)
+
+
+def name_runs(text: str, min_words: int = 1) -> list[tuple[int, str]]:
+    """(offset, run) of each run of capitalised words with at least ``min_words`` words."""
+    return [(m.start(), m.group(0)) for m in NAME_RUN.finditer(text) if len(m.group(0).split()) >= min_words]
