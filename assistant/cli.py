@@ -137,13 +137,20 @@ def cmd_chat(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from .evals.runner import EvalOptions, run
 
-    options = EvalOptions(update_baseline=args.update_baseline)
+    options = EvalOptions(update_baseline=args.update_baseline, suites=args.suite or [])
     for name in ("golden", "floors", "baseline"):
         if getattr(args, name):
             setattr(options, name, Path(getattr(args, name)))
     if args.report:
         options.report_dir = Path(args.report)
     return run(_settings(args), options)
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    from .evals.fit import fit
+
+    fit(_settings(args), validate=not args.no_validation, write=Path(args.output) if args.output else None)
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -212,12 +219,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("eval", parents=[common], help="run the golden Q&A set and gate on it")
-    p.add_argument("--golden", help="golden set (default evals/golden.jsonl)")
+    p.add_argument("--suite", action="append", help="run this suite of evals/suites.toml (repeatable; default all)")
+    p.add_argument("--golden", help="run one golden file against the configured index instead of the suites")
     p.add_argument("--report", help="report folder (default evals/reports)")
     p.add_argument("--floors", help="metric floors (default evals/floors.toml)")
     p.add_argument("--baseline", help="per-case baseline (default evals/baseline.json)")
     p.add_argument("--update-baseline", action="store_true", help="write the baseline from this run")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser(
+        "fit", parents=[common], help="refit the answerer's weights from evals/squad (needs scikit-learn)"
+    )
+    p.add_argument("--no-validation", action="store_true", help="skip the figures on the validation articles")
+    p.add_argument("--output", help="where to write the weights (default: the package's weights.json)")
+    p.set_defaults(func=cmd_fit)
 
     p = sub.add_parser("bench", parents=[common], help="measure ingest and answer speed")
     p.add_argument("--runs", type=int, default=5, help="repetitions per measurement")

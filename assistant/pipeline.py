@@ -8,21 +8,24 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from .answering.evidence import candidates, score
-from .answering.extractive import OFF_LIMITS, compose
+from .answering.composed import OFF_LIMITS, Composed, refusal
+from .answering.extractive import compose
 from .answering.followup import Resolved, resolve
 from .answering.guard import off_limits
+from .answering.model import Model, load
 from .answering.question import analyse_question
+from .answering.ranking import rank
 from .errors import IndexMismatch
 from .indexing import snapshot as snapshots
 from .indexing.embedder import check_same, make_embedder
 from .indexing.retrieve import Retriever
 from .indexing.vectors import VectorStore, connect
 from .inputs import validate_question
-from .models import Answer
+from .models import Answer, Retrieved
 from .settings import Settings
+from .text.scripts import describe, scripts
 
 if TYPE_CHECKING:  # the LLM client is imported only when an LLM is configured (start-up time)
     from chromadb.api import ClientAPI
@@ -39,6 +42,8 @@ class Assistant:
         self._client: ClientAPI | None = None
         self._retriever: Retriever | None = None
         self._generator: GenerativeAnswerer | None = None
+        self._scripts: tuple[str, set[str]] = ("", set())
+        self.model: Model = load()
 
     @property
     def generator(self) -> GenerativeAnswerer:
@@ -75,12 +80,21 @@ class Assistant:
         t0 = time.perf_counter()
         question = validate_question(question, self.settings.max_question_chars)
         backend = self.settings.answer_backend
-        model = self.settings.llm_model if backend == "openai" else None
+        llm = self.settings.llm_model if backend == "openai" else None
         timings: dict[str, float] = {}
-        if off_limits(question):
+
+        def finish(composed: Composed, hits: list[Retrieved], **extra: Any) -> Answer:
             timings["total"] = _ms(t0)
-            return Answer(question, OFF_LIMITS, True, [], False, [], backend, timings, model=model)
+            return Answer(question, composed.text, composed.refused, composed.citations, composed.conflict, hits,
+                          backend, timings, model=llm, **extra)  # fmt: skip
+
+        if off_limits(question):
+            return finish(Composed(OFF_LIMITS, [], True, False), [])
         retriever = self.retriever
+        snapshot = retriever.snapshot
+        foreign = self._foreign_script(question)
+        if foreign:
+            return finish(refusal(), [], notices=[foreign])
         t1 = time.perf_counter()
         resolved = resolve(question, history or [])
         if backend == "openai" and history:
@@ -95,34 +109,36 @@ class Assistant:
         hits = retriever.search(query, self.settings.top_k)
         timings["retrieve"] = _ms(t2)
         t3 = time.perf_counter()
-        info = analyse_question(resolved.question)
-        ranked = score(retriever.snapshot, info, candidates(retriever.snapshot, hits), resolved.context_terms)
-        composed = compose(retriever.snapshot, info, ranked, self.settings.max_answer_sentences)
+        ranked = rank(snapshot, analyse_question(resolved.question), hits, self.model)
         notices: list[str] = []
         verification = None
-        if backend == "openai" and not composed.refused:  # the refusal gate runs before the model
-            generated = self.generator.answer(retriever.snapshot, resolved.question, hits, on_token)
-            notices = generated.notices
-            verification = generated.verification
-            if generated.composed is not None:
-                conflict = composed.conflict
-                composed = generated.composed
-                composed.conflict = conflict and not composed.refused
+        if backend == "openai" and ranked.answerable >= self.model.relevance_floor:
+            # The model decides whether the documents answer; only "nothing relevant at all" stops it.
+            generated = self.generator.answer(snapshot, resolved.question, hits, on_token)
+            notices, verification = generated.notices, generated.verification
+            composed = generated.composed or compose(snapshot, ranked, self.model, self.settings.max_answer_sentences)
+        else:
+            composed = compose(snapshot, ranked, self.model, self.settings.max_answer_sentences)
         timings["answer"] = _ms(t3)
-        timings["total"] = _ms(t0)
-        return Answer(
-            question=question,
-            answer=composed.text,
-            refused=composed.refused,
-            citations=composed.citations,
-            conflict=composed.conflict,
-            retrieved=hits,
-            backend=backend,
-            timings_ms=timings,
+        return finish(
+            composed,
+            hits,
             standalone_question=resolved.question if resolved.rewritten else None,
             notices=notices,
-            model=model,
             verification=verification,
+        )
+
+    def _foreign_script(self, question: str) -> str | None:
+        """A notice when the question's letters are of a script the documents never use."""
+        snapshot = self.retriever.snapshot
+        if self._scripts[0] != snapshot.name:
+            self._scripts = (snapshot.name, set().union(*(scripts(t, 0.001) for t in snapshot.texts.values())))
+        asked = scripts(question)
+        if not asked or asked & self._scripts[1]:
+            return None
+        return (
+            f"This question is written in {describe(asked)} script, and the indexed documents are in "
+            f"{describe(self._scripts[1])} script, so nothing in them can match it. Ask in the documents' language."
         )
 
 

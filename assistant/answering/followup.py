@@ -1,8 +1,16 @@
-"""Turning a follow-up ("What job did he hold before?") into a standalone question.
+"""Turning a follow-up into a question that stands on its own, offline.
 
-Offline and rule-based: a pronoun is replaced by the person the previous turn was about (for
-a "who" question, the name its answer gave; otherwise the name the question asked about),
-and the previous question's terms are kept as soft context for retrieval and ranking.
+Two general moves of conversation, no knowledge of any corpus:
+
+- **A pronoun** ("What did he do before that?", "Where was she?", "Who did he meet there?")
+  is replaced by the entity the previous turn was about: for a "who" question, the name its
+  answer gave (the one nearest the question's own words in the answer); otherwise the name
+  the previous question asked about. "there" takes the place the previous turn named.
+- **An ellipsis** ("And the Ukrainian one?", "What about Dubai?") takes the previous question
+  and swaps in the new words: each name of the follow-up replaces the previous question's name
+  most similar to it (WordLlama word vectors), other words are added.
+
+The previous question's terms are also kept as soft context for retrieval.
 """
 
 from __future__ import annotations
@@ -10,31 +18,26 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..text.analysis import analyse
+import numpy as np
+
+from ..text.analysis import analyse, stopwords
+from ..text.embedding import embedder
 from ..text.names import NAME_RUN
 from ..text.normalise import wordset
-from .citations import MARKER, strip_markers
-from .question import QUESTION_STARTERS, analyse_question
+from .citations import MARKER, split_answer
+from .question import answer_type
 
 _PERSON_PRONOUN = re.compile(r"\b(he|she|him|his|her|hers|himself|herself)\b", re.I)
-_IDENTITY = re.compile(r"^\s*(who|what)\s+(is|was|are|were)\s+[A-Z]", re.I)
-_TITLE_WORDS = wordset(
+_THING_PRONOUN = re.compile(r"\b(they|them|their|it|its)\b", re.I)
+_THERE = re.compile(r"\bthere\b", re.I)
+_ELLIPSIS = re.compile(r"^\s*(and|what about|how about|and what about|same for|also)\b[\s,]*", re.I)
+_PLACE_BEFORE = re.compile(r"\b(in|at|to|from|near|outside|inside|into)\s+(?:the\s+)?$", re.I)
+_GENERIC = {"one", "ones", "the", "a", "an", "and", "about", "what", "how", "same", "also", "for"}
+_OPENER_WORDS = wordset(
     """
-    president minister deputy defense defence foreign secretary senator director chief head
-    chancellor aide prime former us u.s. state general staff security council republican
-    ukrainian russian turkish french german brazilian kremlin special envoy federal service
+    who whom whose what when where why how which is are was were do does did will would can
+    could and but in on the a an
     """
-)
-_NOT_PEOPLE = (
-    wordset(
-        """
-        istanbul ukraine russia turkey moscow kyiv ankara antalya nato kremlin the a an
-        however but and in on as after earlier later thursday wednesday tuesday monday
-        friday saturday sunday march april may june january europe european western
-        washington us u.s. eu un
-        """
-    )
-    | QUESTION_STARTERS
 )
 
 
@@ -47,18 +50,17 @@ class Resolved:
     rewritten: bool = False
 
 
-def people(text: str) -> list[tuple[int, str]]:
-    """(offset, name) of person-like names: capitalised runs, titles stripped, places skipped."""
+def names(text: str) -> list[tuple[int, str]]:
+    """(offset, name) of the runs of capitalised words, less a sentence's capitalised opener."""
     found = []
     for m in NAME_RUN.finditer(text):
-        tokens = [t for t in m.group(0).split() if t.lower().strip("’'") not in _TITLE_WORDS]
-        tokens = [t.removesuffix("’s").removesuffix("'s") for t in tokens]
-        if not tokens or all(t.lower() in _NOT_PEOPLE for t in tokens):
-            continue
-        while tokens and tokens[0].lower() in _NOT_PEOPLE:
-            tokens = tokens[1:]
-        if tokens:
-            found.append((m.start(), " ".join(tokens)))
+        run = m.group(0)
+        words = run.split()
+        while words and words[0].lower().strip("’'") in _OPENER_WORDS:
+            words = words[1:]
+        if words:
+            name = " ".join(w.removesuffix("’s").removesuffix("'s") for w in words)
+            found.append((m.start() + len(run) - len(" ".join(words)), name))
     return found
 
 
@@ -69,52 +71,100 @@ def resolve(question: str, history: list[dict[str, str]]) -> Resolved:
     if not users:
         return Resolved(question)
     last_q = users[-1]
-    last_a = answers[-1] if answers else ""
-    if not MARKER.search(last_a):  # a refusal or an error names nobody
-        last_a = ""
+    last_a = answers[-1] if answers and MARKER.search(answers[-1]) else ""  # a refusal names nobody
     context = list(dict.fromkeys(analyse(last_q)))
-    referent = _referent(last_q, last_a)
     rewritten = question
-    if referent and _PERSON_PRONOUN.search(question):
-        # only the first pronoun: "did he say he would go" names the person once
-        rewritten = _PERSON_PRONOUN.sub(lambda m: _inflect(m.group(0), referent), question, count=1)
+    m = _ELLIPSIS.match(question)
+    if m or _is_fragment(question):
+        rewritten = _merge(last_q, question[m.end() :] if m else question)
+    elif _PERSON_PRONOUN.search(question) or _THING_PRONOUN.search(question):
+        referent = _referent(last_q, last_a)
+        if referent:
+            pattern = _PERSON_PRONOUN if _PERSON_PRONOUN.search(question) else _THING_PRONOUN
+            rewritten = pattern.sub(lambda p: _inflect(p.group(0), referent), question, count=1)
+    if _THERE.search(rewritten):
+        place = _place(last_q, last_a)
+        if place:
+            rewritten = _THERE.sub(f"in {place}", rewritten, count=1)
     return Resolved(rewritten, context, rewritten != question)
 
 
+def _is_fragment(question: str) -> bool:
+    """A question without a verb of its own, e.g. "Who heads Russia's?" has one, "The Ukrainian
+    one?" has not: no question word and at most three words."""
+    words = re.findall(r"[\w’'-]+", question)
+    return len(words) <= 3 and not re.match(r"^\s*(who|whom|whose|what|when|where|why|how|which)\b", question, re.I)
+
+
+def _merge(previous: str, fragment: str) -> str:
+    """The previous question with the fragment's names swapped in for their closest names there,
+    and the fragment's other words added."""
+    fragment = fragment.strip().rstrip("?.!").strip()
+    new_names = [n for _, n in names(fragment)] or [
+        w for w in re.findall(r"[\w’'-]+", fragment) if w[0].isupper() and w.lower() not in _GENERIC
+    ]
+    old_names = [n for _, n in names(previous)]
+    result = previous.rstrip().rstrip("?").rstrip()
+    if new_names and old_names:
+        vectors_new = embedder().embed(new_names)
+        vectors_old = embedder().embed(old_names)
+        sims = vectors_new @ vectors_old.T
+        for i, new in enumerate(new_names):
+            old = old_names[int(np.argmax(sims[i]))]
+            result = result.replace(old, new, 1)
+        return f"{result}?"  # the names carry what is new; the rest is glue ("on the way to")
+    rest = [w for w in re.findall(r"[\w’'-]+", fragment) if w.lower() not in _GENERIC]
+    stop = stopwords()
+    rest = [w for w in rest if w.lower() not in stop]
+    return f"{result} {' '.join(rest)}?".replace(" ?", "?") if rest else f"{result}?"
+
+
 def _referent(last_q: str, last_a: str) -> str | None:
-    info = analyse_question(last_q)
-    asked = people(last_q)
-    if asked and _IDENTITY.match(last_q):  # "Who is Igor Kostyukov?": he is the one asked about
-        return asked[0][1]
-    if info.kind in ("who", "list") and last_a:
+    """The entity the previous turn was about."""
+    asked = names(last_q)
+    if answer_type(last_q) == "person" and last_a:
         asked_names = {n.lower() for _, n in asked}
-        terms = set(info.content_terms)
-        # the name closest to where the answer matches the question's own words
-        spots = [i for i, w in _word_offsets(last_a) if set(analyse(w)) & terms]
-        best: tuple[float, str] | None = None
-        for offset, name in people(strip_markers(last_a)):
-            if name.lower() in asked_names or any(name.lower() in a or a in name.lower() for a in asked_names):
+        first = split_answer(last_a)[0][0] if split_answer(last_a) else last_a  # the best sentence
+        terms = set(analyse(last_q))
+        spots = [m.start() for m in re.finditer(r"\w+", first) if set(analyse(m.group(0))) & terms]
+        best: tuple[tuple[int, float], str] | None = None
+        for offset, name in names(first):
+            if any(name.lower() in a or a in name.lower() for a in asked_names):
                 continue
             distance = min((abs(offset - s) for s in spots), default=offset)
-            if best is None or distance < best[0]:
-                best = (distance, name)
+            key = (0 if _person_like(name) else 1, distance)  # a person's name before "Russia's GRU"
+            if best is None or key < best[0]:
+                best = (key, name)
         if best:
             return best[1]
     if asked:
         return asked[0][1]
-    found = people(strip_markers(last_a))
+    found = names(last_a)
     return found[0][1] if found else None
 
 
-def _word_offsets(text: str) -> list[tuple[int, str]]:
-    return [(m.start(), m.group(0)) for m in re.finditer(r"\w+", text)]
+def _person_like(name: str) -> bool:
+    """Two or more capitalised words, none an acronym: "Vladimir Medinsky", not "Russia’s GRU"."""
+    words = name.split()
+    return len(words) >= 2 and not any(w.isupper() and len(w) > 1 for w in words)
+
+
+def _place(last_q: str, last_a: str) -> str | None:
+    """A name the previous turn put after "in", "at" or "to"; else the name its answer gave."""
+    for text in (last_a, last_q):
+        for offset, name in names(text):
+            if _PLACE_BEFORE.search(text[:offset]):
+                return name
+    if answer_type(last_q) == "place" and last_a:
+        asked = {n.lower() for _, n in names(last_q)}
+        for _, name in names(last_a):
+            if name.lower() not in asked:
+                return name
+    return None
 
 
 def _inflect(pronoun: str, name: str) -> str:
     """The name in the pronoun's grammatical role."""
-    lower = pronoun.lower()
-    if lower in ("his", "hers"):
+    if pronoun.lower() in ("his", "hers", "its", "their"):
         return f"{name}’s"
-    if lower == "her":
-        return name  # "her" is ambiguous (object or possessive); the name reads fine either way
     return name

@@ -15,7 +15,7 @@ from typing import Any
 from ..indexing.snapshot import Snapshot
 from ..models import Chunk, Retrieved
 from . import prompts
-from .extractive import REFUSAL, Composed
+from .composed import REFUSAL, Composed
 from .llm import ChatModel, LLMUnavailable
 from .verify import Verification, is_refusal, render, verify
 

@@ -1,7 +1,7 @@
-"""Checking a question and working out what kind of answer it wants.
+"""What a question asks for: its answer type, its content terms, the names and numbers in it.
 
-The analysis is deliberately plain (question word, content terms, names): the extractive
-answerer needs it to rank sentences, the refusal gate needs it to know what must be covered.
+Plain, general rules of English questions (question words → answer types), no knowledge of any
+corpus: the signals the ranker weighs are computed against this analysis.
 """
 
 from __future__ import annotations
@@ -9,85 +9,100 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..text.analysis import analyse
-from ..text.names import NAME_RUN
-from ..text.normalise import wordset
+import regex
 
-# Verbs and nouns that carry no evidence of their own ("what did X say", "tell me about").
-LIGHT_TERMS = frozenset(
-    analyse(
-        "do does did done doing make made get got say said says tell told know happen happened "
-        "give gave take took think want wanted role job mention mentioned describe "
-        "described according article articles document documents source sources report reported "
-        "explain please happen happening current currently talk talks who whom whose what when "
-        "where why how which does last latest recent recently ever about also there then than "
-        "some any many much very just big large"
-    )
+from ..text.analysis import analyse
+from ..text.names import capitalised
+from ..text.negation import is_negated
+from ..text.normalise import words
+from ..text.quantities import numbers_in
+
+# Answer types, tried in order on the question from its question word on.
+ANSWER_TYPES = ("quantity", "time", "place", "person", "reason", "manner", "yesno", "thing")
+_PLACE_NOUNS = r"(?:city|cities|country|countries|place|places|region|regions|state|states|town|towns|location|area|continent|nation|island|province|capital)"  # noqa: E501
+_TIME_NOUNS = r"(?:year|years|date|day|month|time|century|decade|period|era|season|age)"
+_PERSON_NOUNS = r"(?:person|people|man|men|woman|women|individual|individuals|official|officials|leader|leaders)"
+_QUANTITY_NOUNS = r"(?:number|percentage|percent|proportion|share|amount|total|size|rate|fraction)"
+_TYPES = (
+    (
+        "quantity",
+        rf"^how\s+(?:many|much|long|large|big|high|far|old|often|tall|wide|deep|heavy|fast|much)\b|^(?:what|which)\s+{_QUANTITY_NOUNS}\b",
+    ),
+    ("time", rf"^when\b|^(?:what|which)\s+{_TIME_NOUNS}\b|^since\s+when\b"),
+    ("place", rf"^where\b|^(?:what|which)\s+{_PLACE_NOUNS}\b"),
+    ("person", rf"^(?:who|whom|whose)\b|^(?:what|which)\s+{_PERSON_NOUNS}\b"),
+    ("reason", r"^why\b|^for\s+what\s+reason\b"),
+    ("manner", r"^how\b"),
+    ("yesno", r"^(?:is|are|was|were|do|does|did|will|would|can|could|has|have|had|should|shall|may|might|must)\b"),
+)
+_COMPILED = [(kind, re.compile(pattern, re.I)) for kind, pattern in _TYPES]
+_WH = re.compile(r"\b(what|which|who|whom|whose|when|where|why|how)\b", re.I)
+_SETTING = regex.compile(r"\b(?:in|at|to|from|near|outside|inside|into|across)\s+(?:the\s+)?(\p{Lu}[\p{L}’'\-]*)")
+_LEADING = re.compile(
+    r"^(?:(?:and|but|so|also|then|now|ok|okay|please|tell me|do you know|can you tell me)[\s,]+)+", re.I
 )
 
-_KINDS = (
-    ("howmany", re.compile(r"^\s*how\s+(many|much|long|old|big|large|high|far)\b", re.I)),
-    ("when", re.compile(r"^\s*(when|what\s+(day|date|time|year|month))\b", re.I)),
-    ("where", re.compile(r"^\s*(where|in\s+which\s+(city|country|place))\b", re.I)),
-    ("who", re.compile(r"^\s*(who|whom|whose|which\s+(official|person|minister|leader))\b", re.I)),
-    ("why", re.compile(r"^\s*why\b", re.I)),
-    ("yesno", re.compile(r"^\s*(is|are|was|were|does|do|did|will|would|has|have|had|can|could)\b", re.I)),
-    (
-        "said",
-        re.compile(r"\b(say|said|says|quote|quoted|remark|remarked|tell|told|state|stated)\b", re.I),
-    ),
-    ("list", re.compile(r"\b(list|members?|all\s+the|which\s+\w+\s+are|name\s+the)\b", re.I)),
+# Terms that carry no evidence of their own ("what did X say", "according to the documents").
+LIGHT_TERMS = frozenset(
+    analyse(
+        "do does did done doing make made get got give gave take took happen happened happening "
+        "thing things kind type sort name named call called refer referred one ones something "
+        "according article articles document documents text texts source sources passage "
+        "tell know explain describe mention please also ever much many"
+    )
 )
 
 
 @dataclass(frozen=True)
 class QuestionInfo:
-    """What the answerer needs to know about a question."""
+    """A question as the ranker sees it."""
 
     text: str
-    kind: str
+    answer_type: str
     terms: list[str]
-    names: list[str] = field(default_factory=list)
+    content_terms: list[str]
+    names: list[str] = field(default_factory=list)  # stems of capitalised words, question word excluded
+    setting: list[str] = field(default_factory=list)  # names after "in", "at", "to" ...: where, not who
+    numbers: list[float] = field(default_factory=list)
+    negated: bool = False
+    words: list[str] = field(default_factory=list)  # content words as written, for word vectors
 
-    @property
-    def content_terms(self) -> list[str]:
-        return [t for t in self.terms if t not in LIGHT_TERMS]
+
+def answer_type(question: str) -> str:
+    """The kind of thing the question asks for, read from its question word on."""
+    text = _LEADING.sub("", question.strip())
+    for kind, pattern in _COMPILED:
+        if kind == "yesno":
+            continue
+        m = _WH.search(text)
+        if m and pattern.search(text[m.start() :]):
+            return kind
+    for kind, pattern in _COMPILED:
+        if pattern.search(text):
+            return kind
+    return "thing"
 
 
 def analyse_question(question: str) -> QuestionInfo:
-    kind = "what"
-    for name, pattern in _KINDS:
-        if pattern.search(question):
-            kind = name
-            break
-    names = []
-    for m in NAME_RUN.finditer(question):
-        name = m.group(0)
-        first = name.split()[0].lower()
-        if m.start() == 0 and first in QUESTION_STARTERS:
-            rest = name.split(maxsplit=1)
-            if len(rest) < 2:
-                continue
-            name = rest[1]
-        before = question[: m.start()].split()[-1:]
-        after = question[m.end() :]
-        if before and before[0].lower() in _PLACE_PREPOSITIONS:
-            continue  # "talks in Istanbul": a setting, not what the question is about
-        possessive = name.endswith(("’s", "'s")) or re.match(r"[’']s\b", after)
-        determiner = bool(before) and before[0].lower() in ("the", "a", "an", "this", "that")
-        if re.match(r"\s+[a-z]", after) and not possessive and (_ADJECTIVAL.search(name) or determiner):
-            continue  # "the Russian delegation", "the Istanbul talks": a modifier, not a name asked about
-        names.append(name)
-    return QuestionInfo(question, kind, analyse(question), names)
-
-
-_ADJECTIVAL = re.compile(r"(ian|ish|ese|ean|can|ern|ic|i)$")
-_PLACE_PREPOSITIONS = {"in", "at", "to", "from", "near", "outside", "inside", "into", "across"}
-
-# Words that open a question and so are capitalised without being names.
-QUESTION_STARTERS = wordset(
-    """
-    who whom whose what when where why how which is are was were does do did will would has
-    have had can could and tell list name give describe explain according in on the
-    """
-)
+    terms = analyse(question)
+    content = [t for t in dict.fromkeys(terms) if t not in LIGHT_TERMS]
+    caps = capitalised(question)
+    first = question.lstrip(" \"'“‘(").split(maxsplit=1)[0] if question.strip() else ""
+    if caps and first.startswith(caps[0]):
+        caps = caps[1:]  # the first word is capitalised because it opens the sentence
+    names = [t for t in dict.fromkeys(analyse(" ".join(caps))) if t in content]
+    setting = [
+        t for t in dict.fromkeys(analyse(" ".join(m.group(1) for m in _SETTING.finditer(question)))) if t in names
+    ]
+    content_words = [w for w in dict.fromkeys(words(question)) if (a := analyse(w)) and a[0] in content]
+    return QuestionInfo(
+        text=question,
+        answer_type=answer_type(question),
+        terms=terms,
+        content_terms=content,
+        names=names,
+        setting=setting,
+        numbers=numbers_in(question),
+        negated=is_negated(question),
+        words=content_words,
+    )

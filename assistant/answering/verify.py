@@ -22,9 +22,10 @@ from ..models import Chunk, Citation
 from ..text.analysis import analyse
 from ..text.negation import is_negated, polarity
 from ..text.sentences import Span
+from .candidates import names_in, sentence_context, sentences_of
 from .citations import MARKER, CitationList, split_answer
-from .evidence import EQUIVALENTS, idf, names_in, sentence_context, sentences_of, term_credit
 from .question import LIGHT_TERMS
+from .signals import _credit as term_credit
 
 # Calibrated on the golden set (tests/test_verify.py): a cited sentence's own support is
 # about 1.0, support from an unrelated sentence of the same retrieved set stays below 0.5.
@@ -86,7 +87,7 @@ def support(snapshot: Snapshot, claim: str, evidence: str, context_names: set[st
         return 0.0
     evidence_stems = analyse(evidence)
     pool = set(evidence_stems) | context
-    weights = {t: idf(snapshot, t) for t in terms}
+    weights = {t: snapshot.lexical.idf(t) for t in terms}
     coverage = sum(w * term_credit(t, pool) for t, w in weights.items()) / sum(weights.values())
     pairs = list(pairwise(claim_stems))
     pairing = sum(_near(a, b, evidence_stems, context) for a, b in pairs) / len(pairs) if pairs else coverage
@@ -107,10 +108,7 @@ def support(snapshot: Snapshot, claim: str, evidence: str, context_names: set[st
 
 
 def _forms(terms: set[str]) -> set[str]:
-    out = set(terms)
-    for t in terms:
-        out |= EQUIVALENTS.get(t, frozenset())
-    return out
+    return set(terms)
 
 
 def _near(a: str, b: str, stems: list[str], context: set[str], distance: int = PAIR_DISTANCE) -> bool:

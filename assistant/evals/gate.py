@@ -20,13 +20,13 @@ class Floors:
     maximum: dict[str, float]
 
     @classmethod
-    def load(cls, path: Path, backend: str = "extractive") -> Floors:
-        """The floors of ``backend``'s table (``[extractive.min]``, ``[openai.max]``, ...)."""
+    def load(cls, path: Path, suite: str, backend: str = "extractive") -> Floors:
+        """The floors of a suite for a backend (``[golden.extractive.min]``, ...); none if absent."""
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise GoldenError(f"{path}: cannot be read as TOML ({exc})") from exc
-        table = data.get(backend, {})
+        table = data.get(suite, {}).get(backend, {})
         return cls(
             {k: float(v) for k, v in table.get("min", {}).items()},
             {k: float(v) for k, v in table.get("max", {}).items()},
@@ -71,10 +71,19 @@ def load_baseline(path: Path) -> dict[str, Any] | None:
         raise GoldenError(f"{path}: not valid JSON ({exc})") from exc
 
 
-def write_baseline(path: Path, results: list[CaseResult], meta: dict[str, Any]) -> None:
-    """One case a line, so a change to the baseline reads well in a diff."""
-    head = {"golden_sha256": meta["golden_sha256"], "backend": meta["backend"]}
-    lines = [f"  {json.dumps(k)}: {json.dumps(v)}," for k, v in head.items()]
-    cases = [f"    {json.dumps(r.id)}: {json.dumps({'passed': r.passed})}" for r in sorted(results, key=lambda r: r.id)]
-    text = "{\n" + "\n".join(lines) + '\n  "cases": {\n' + ",\n".join(cases) + "\n  }\n}\n"
-    path.write_text(text, encoding="utf-8")
+def write_baseline(path: Path, results: dict[str, list[CaseResult]], metas: dict[str, dict[str, Any]]) -> None:
+    """Per suite, one case a line, so a change to the baseline reads well in a diff."""
+    lines = ["{", '  "suites": {']
+    for i, (name, rows) in enumerate(results.items()):
+        lines.append(f"    {json.dumps(name)}: {{")
+        lines.append(f'      "golden_sha256": {json.dumps(metas[name]["golden_sha256"])},')
+        lines.append(f'      "backend": {json.dumps(metas[name]["backend"])},')
+        lines.append('      "cases": {')
+        ordered = sorted(rows, key=lambda r: r.id)
+        for j, r in enumerate(ordered):
+            comma = "," if j < len(ordered) - 1 else ""
+            lines.append(f"        {json.dumps(r.id)}: {json.dumps({'passed': r.passed})}{comma}")
+        lines.append("      }")
+        lines.append("    }" + ("," if i < len(results) - 1 else ""))
+    lines += ["  }", "}"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")

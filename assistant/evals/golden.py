@@ -23,6 +23,7 @@ class Case:
     sources: list[str]
     kind: str
     turns: list[str] = field(default_factory=list)
+    article: str | None = None  # optional: the document the question was written against
 
     @property
     def answerable(self) -> bool:
@@ -88,4 +89,7 @@ def _case(data: Any, where: str) -> Case:
         raise GoldenError(f"{where}: an unanswerable case has empty 'facts' and 'sources'")
     if kind != "unanswerable" and not facts:
         raise GoldenError(f"{where}: a {kind} case needs at least one fact group")
-    return Case(data["id"], data["question"], facts, list(data["sources"]), kind, list(turns))
+    article = data.get("article")
+    if article is not None and not isinstance(article, str):
+        raise GoldenError(f"{where}: 'article' must be a document id")
+    return Case(data["id"], data["question"], facts, list(data["sources"]), kind, list(turns), article)

@@ -28,13 +28,13 @@ def junit(results: list[CaseResult], meta: dict[str, Any]) -> bytes:
     failures = sum(not r.passed for r in results)
     suite = ET.Element(
         "testsuite",
-        name=f"golden ({meta['backend']})",
+        name=f"{meta.get('suite', 'golden')} ({meta['backend']})",
         tests=str(len(results)),
         failures=str(failures),
         time=f"{sum(r.latency_ms for r in results) / 1000:.3f}",
     )
     props = ET.SubElement(suite, "properties")
-    for key in ("backend", "model", "golden_sha256", "prompts"):
+    for key in ("suite", "held_out", "backend", "model", "golden_sha256", "prompts", "weights"):
         ET.SubElement(props, "property", name=key, value=json.dumps(meta.get(key)))
     for r in results:
         case = ET.SubElement(
@@ -57,7 +57,8 @@ def markdown(results: list[CaseResult], metrics: dict[str, float | None], meta: 
         "",
         f"**{'PASS' if not gate else 'FAIL'}** — {passed}/{len(results)} cases passed. "
         f"Backend `{meta['backend']}`, model `{meta.get('model') or 'none'}`, "
-        f"golden set `{meta['golden']}` (sha256 `{meta['golden_sha256'][:12]}`).",
+        f"golden set `{meta['golden']}` (sha256 `{meta['golden_sha256'][:12]}`) on `{meta.get('corpus')}`; "
+        f"{'held out: never fitted or tuned on' if meta.get('held_out') else 'not held out'}.",
         "",
         "Prompts: "
         + (", ".join(f"`{p['name']}` v{p['version']} ({p['sha256'][:12]})" for p in meta["prompts"]) or "none"),
@@ -82,3 +83,16 @@ def markdown(results: list[CaseResult], metrics: dict[str, float | None], meta: 
                 "",
             ]
     return "\n".join(lines) + "\n"
+
+
+def write_index(
+    folder: Path, suites: list[Any], failures: dict[str, list[str]], metas: dict[str, dict[str, Any]]
+) -> None:
+    """``summary.md`` at the top of the report folder: one line per suite, held-out ones marked."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = ["# Eval suites", "", "| suite | held out | gate | report |", "| --- | --- | --- | --- |"]
+    for suite in suites:
+        state = "FAIL" if failures.get(suite.name) else "pass"
+        held = "yes" if suite.held_out else "no"
+        lines.append(f"| {suite.name} | {held} | {state} | [{suite.name}/summary.md]({suite.name}/summary.md) |")
+    (folder / "summary.md").write_text("\n".join(lines) + "\n", encoding="utf-8")

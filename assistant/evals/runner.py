@@ -1,30 +1,37 @@
-"""``assistant eval``: run every golden case through :meth:`Assistant.ask`, score, gate, report.
+"""``assistant eval``: run golden sets through :meth:`Assistant.ask`, score, gate, report.
 
-Exit status: 0 the gate passed, 1 it failed, 2 the suite could not run.
+By default every suite of ``evals/suites.toml`` runs, each against its own corpus, and each is
+reported and gated on its own; ``--suite`` picks some, ``--golden FILE`` runs one file against
+the configured index. Exit status: 0 the gate passed, 1 it failed, 2 the suite could not run.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from .. import __version__
 from ..errors import AssistantError
 from ..pipeline import Assistant
 from ..settings import Settings
 from . import gate, golden, report
+from .corpora import index_settings
 from .judge import Judge, configured, summarise
 from .scoring import CaseResult, aggregate, score_case
+from .suites import SUITES, Suite, ad_hoc
+from .suites import load as load_suites
 
 EVALS_DIR = Path("evals")
 
 
 @dataclass
 class EvalOptions:
-    golden: Path = EVALS_DIR / "golden.jsonl"
+    suites: list[str] = field(default_factory=list)  # empty: all of suites.toml
+    golden: Path | None = None  # one file against the configured index instead
+    suites_file: Path = SUITES
     report_dir: Path = EVALS_DIR / "reports"
     floors: Path = EVALS_DIR / "floors.toml"
     baseline: Path = EVALS_DIR / "baseline.json"
@@ -48,22 +55,62 @@ def run_case(assistant: Assistant, case: golden.Case) -> tuple[dict[str, Any], l
     return answer.to_json(), [r.chunk.text for r in answer.retrieved], latency
 
 
-def run(settings: Settings, options: EvalOptions, out: Any = None) -> int:
+def _selected(options: EvalOptions) -> list[Suite]:
+    if options.golden is not None:
+        return [ad_hoc(options.golden)]
+    available = load_suites(options.suites_file)
+    unknown = [s for s in options.suites if s not in available]
+    if unknown:
+        raise golden.GoldenError(f"no suite named {', '.join(unknown)} in {options.suites_file}")
+    return [available[s] for s in (options.suites or list(available))]
+
+
+def run(settings: Settings, options: EvalOptions, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     try:
-        cases = golden.load(options.golden)
-        floors = gate.Floors.load(options.floors, settings.answer_backend)
+        chosen = _selected(options)
         baseline = None if options.update_baseline else gate.load_baseline(options.baseline)
-        assistant = Assistant(settings)
-        texts = assistant.retriever.snapshot.texts
+        for suite in chosen:
+            golden.load(suite.golden)  # every file is checked before anything runs
     except golden.GoldenError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except AssistantError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        return 2
-
     judge = Judge(settings, options.judge_cache) if configured(settings) else None
+    failures: dict[str, list[str]] = {}
+    results_by_suite: dict[str, list[CaseResult]] = {}
+    metas: dict[str, dict[str, Any]] = {}
+    for suite in chosen:
+        try:
+            outcome = _run_suite(settings, suite, options, judge, baseline, out)
+        except (golden.GoldenError, AssistantError) as exc:
+            print(f"error: {getattr(exc, 'message', exc)}", file=sys.stderr)
+            return 2
+        failures[suite.name], results_by_suite[suite.name], metas[suite.name] = outcome
+    if options.update_baseline:
+        keep = [s for s in chosen if s.baseline]
+        gate.write_baseline(options.baseline, {s.name: results_by_suite[s.name] for s in keep}, metas)
+        print(f"baseline written to {options.baseline}", file=out)
+    report.write_index(options.report_dir, chosen, failures, metas)
+    failed = [name for name, f in failures.items() if f]
+    print(f"reports in {options.report_dir}/ (summary.md, and per suite junit.xml, report.json, summary.md)", file=out)
+    print("gate: " + ("FAILED in " + ", ".join(failed) if failed else "passed"), file=out)
+    return 1 if failed else 0
+
+
+def _run_suite(
+    settings: Settings,
+    suite: Suite,
+    options: EvalOptions,
+    judge: Judge | None,
+    baseline: dict[str, Any] | None,
+    out: TextIO,
+) -> tuple[list[str], list[CaseResult], dict[str, Any]]:
+    cases = golden.load(suite.golden)
+    if suite.expect_refusal:
+        cases = [replace(c, facts=[], sources=[], kind="unanswerable", turns=[]) for c in cases]
+    suite_settings = index_settings(settings, suite.corpus) if suite.corpus is not None else settings
+    assistant = Assistant(suite_settings)
+    texts = assistant.retriever.snapshot.texts
     results: list[CaseResult] = []
     for case in cases:
         answer, retrieved_texts, latency = run_case(assistant, case)
@@ -71,43 +118,50 @@ def run(settings: Settings, options: EvalOptions, out: Any = None) -> int:
         if judge is not None:
             result.judged = judge.grade(case, result)
         results.append(result)
-
     metrics = aggregate(results)
     if judge is not None:
         metrics.update(summarise([r.judged for r in results if r.judged]))
+    backend = settings.answer_backend
     used = []
-    if settings.answer_backend == "openai":
+    if backend == "openai":
         used += [assistant.generator.answer_prompt, assistant.generator.rewrite_prompt]
     if judge is not None:
         used += [judge.claim_prompt, judge.answer_prompt]
     meta = {
-        "backend": settings.answer_backend,
-        "model": settings.llm_model if settings.answer_backend == "openai" else None,
+        "suite": suite.name,
+        "about": suite.about,
+        "held_out": suite.held_out,
+        "backend": backend,
+        "model": settings.llm_model if backend == "openai" else None,
         "judge_model": judge.model if judge else None,
         "prompts": [p.describe() for p in used],
-        "golden": str(options.golden),
-        "golden_sha256": golden.file_hash(options.golden),
+        "golden": str(suite.golden),
+        "golden_sha256": golden.file_hash(suite.golden),
+        "corpus": str(suite.corpus) if suite.corpus else str(settings.index_dir),
         "embedder": assistant.retriever.snapshot.embedder,
+        "weights": assistant.model.meta.get("data", {}).get("fit_sha256"),
         "assistant_version": __version__,
         "top_k": settings.top_k,
     }
-    failures = gate.check(metrics, floors, results, baseline, settings.answer_backend)
-    report.write(options.report_dir, results, metrics, meta, failures)
-    if options.update_baseline:
-        gate.write_baseline(options.baseline, results, meta)
+    floors = gate.Floors.load(options.floors, suite.name, backend)
+    suite_baseline = (baseline or {}).get("suites", {}).get(suite.name) if suite.baseline else None
+    failures = gate.check(metrics, floors, results, suite_baseline, backend)
+    report.write(options.report_dir / suite.name, results, metrics, meta, failures)
 
     width = max(len(k) for k in metrics)
-    print(f"{sum(r.passed for r in results)}/{len(results)} cases passed ({settings.answer_backend})", file=out)
+    label = "held out" if suite.held_out else "not held out"
+    print(f"\n== {suite.name} ({label}; {backend}): {sum(r.passed for r in results)}/{len(results)} passed", file=out)
     for name, value in metrics.items():
         print(f"  {name:<{width}}  {'n/a' if value is None else value}", file=out)
     if judge is not None:
         print(f"  judge: {judge.calls} calls, {judge.cache_hits} cached", file=out)
-    for r in results:
-        if not r.passed:
-            print(f"FAIL {r.id} ({r.kind}) {r.question}: {'; '.join(r.reasons)}", file=out)
+    shown = [r for r in results if not r.passed]
+    for r in shown[:10]:
+        print(f"  FAIL {r.id} ({r.kind}) {r.question}: {'; '.join(r.reasons)}", file=out)
+    if len(shown) > 10:
+        print(
+            f"  ... and {len(shown) - 10} more failed cases in {options.report_dir / suite.name}/summary.md", file=out
+        )
     for failure in failures:
-        print(f"gate: {failure}", file=out)
-    print(f"reports in {options.report_dir}/ (junit.xml, report.json, summary.md)", file=out)
-    if options.update_baseline:
-        print(f"baseline written to {options.baseline}", file=out)
-    return 1 if failures else 0
+        print(f"  gate: {failure}", file=out)
+    return failures, results, meta

@@ -27,11 +27,21 @@ def split(titles: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _case(article: str, qa: dict[str, Any]) -> dict[str, Any]:
+    """A golden line; ``article`` (an extra field the loader keeps) names the document the
+    question was written against, unanswerable ones included, for the split and the fit."""
+    doc = f"{article}.txt"
     question = " ".join(qa["question"].split())
     if qa["is_impossible"]:
-        return {"id": qa["id"], "question": question, "facts": [], "sources": [], "kind": "unanswerable"}
+        return {
+            "id": qa["id"],
+            "question": question,
+            "facts": [],
+            "sources": [],
+            "kind": "unanswerable",
+            "article": doc,
+        }
     answers = list(dict.fromkeys(a["text"].strip() for a in qa["answers"] if a["text"].strip()))
-    return {"id": qa["id"], "question": question, "facts": [answers], "sources": [f"{article}.txt"], "kind": "fact"}
+    return {"id": qa["id"], "question": question, "facts": [answers], "sources": [doc], "kind": "fact", "article": doc}
 
 
 def convert(source: Path, root: Path = ROOT) -> dict[str, int]:

@@ -7,6 +7,7 @@ and saved in the same snapshot, which keeps the two consistent.
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 
 import bm25s
@@ -23,7 +24,23 @@ class LexicalIndex:
     def __init__(self, retriever: bm25s.BM25, size: int) -> None:
         self._retriever = retriever
         self._size = size
-        self._vocab = set(retriever.vocab_dict) if size else set()
+        self._vocab: dict[str, int] = dict(retriever.vocab_dict) if size else {}
+        self._indptr = np.asarray(retriever.scores["indptr"]) if size else np.zeros(1, dtype=np.int64)
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def document_frequency(self, term: str) -> int:
+        """In how many chunks ``term`` (an analysed stem) occurs: read off the index, so corpus
+        statistics cost nothing at question time whatever the corpus size."""
+        i = self._vocab.get(term)
+        return 0 if i is None else int(self._indptr[i + 1] - self._indptr[i])
+
+    def idf(self, term: str) -> float:
+        """BM25's inverse document frequency of a stem over chunks; unseen stems get the most."""
+        df = self.document_frequency(term)
+        return math.log(1 + (self._size - df + 0.5) / (df + 0.5))
 
     @classmethod
     def build(cls, texts: list[str]) -> LexicalIndex:

@@ -25,10 +25,17 @@ class Retriever:
     snapshot: Snapshot
     vectors: VectorStore
 
-    def search(self, query: str, k: int) -> list[Retrieved]:
-        depth = max(k * 4, 20)
-        dense = [cid for cid, _ in self.vectors.query(query, depth) if cid in self.snapshot.position]
-        lexical = [self.snapshot.chunks[i].chunk_id for i, _ in self.snapshot.lexical.search(query, depth)]
+    def search(self, query: str, k: int, exclude: frozenset[str] = frozenset()) -> list[Retrieved]:
+        """The best ``k`` chunks for ``query``; chunks of the documents in ``exclude`` are left
+        out (the evals use it to ask questions of a corpus without their own article)."""
+        depth = max(k * 4, 20) + (8 * k if exclude else 0)
+        position = self.snapshot.position
+        chunks = self.snapshot.chunks
+        dense = [cid for cid, _ in self.vectors.query(query, depth) if cid in position]
+        lexical = [chunks[i].chunk_id for i, _ in self.snapshot.lexical.search(query, depth)]
+        if exclude:
+            dense = [cid for cid in dense if chunks[position[cid]].doc_id not in exclude]
+            lexical = [cid for cid in lexical if chunks[position[cid]].doc_id not in exclude]
         fused = fuse(self.snapshot, dense, lexical)
         return keep_leaders(fused, [dense[:LEADERS], lexical[:LEADERS]], k)
 

@@ -1,6 +1,6 @@
 """The text analyser: the terms a text is reduced to, shared by BM25 search and answer scoring.
 
-Snowball stemming, English stop words, accents folded. One analyser everywhere keeps what the
+Lemmas (simplemma), then Snowball stems, English stop words, accents folded. One analyser everywhere keeps what the
 index finds and what the answerer scores in step; its version is recorded in every snapshot
 so that an index built by another version is rebuilt.
 """
@@ -19,94 +19,17 @@ def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
 
 
-# Lucene's 33 English stop words (bm25s' list) miss question words and auxiliaries, which
-# then match quotes like "from what we've seen" better than the passage that answers.
-_EXTRA_STOPWORDS = [
-    "what",
-    "who",
-    "whom",
-    "whose",
-    "which",
-    "when",
-    "where",
-    "why",
-    "how",
-    "does",
-    "do",
-    "did",
-    "doing",
-    "done",
-    "has",
-    "have",
-    "had",
-    "having",
-    "been",
-    "being",
-    "were",
-    "am",
-    "i",
-    "me",
-    "my",
-    "we",
-    "our",
-    "ours",
-    "you",
-    "your",
-    "he",
-    "him",
-    "his",
-    "she",
-    "her",
-    "hers",
-    "its",
-    "them",
-    "theirs",
-    "from",
-    "about",
-    "after",
-    "again",
-    "all",
-    "also",
-    "any",
-    "because",
-    "between",
-    "both",
-    "can",
-    "could",
-    "during",
-    "each",
-    "here",
-    "just",
-    "over",
-    "own",
-    "same",
-    "so",
-    "some",
-    "than",
-    "too",
-    "until",
-    "up",
-    "very",
-    "while",
-    "would",
-    "should",
-    "may",
-    "might",
-    "must",
-    "shall",
-    "yet",
-    "nor",
-    "off",
-    "out",
-    "its",
-]
+# NLTK's English stop words (as bm25s ships them), plus the modal verbs it lacks: without
+# these, "would" or "could" in a question counts as evidence.
+_MODALS = ("would", "could", "may", "might", "must", "shall", "also", "yet")
+ANALYSER = "simplemma-en+snowball-english/unicode-words/3"  # bump when tokenising changes
 
 
 @functools.lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
 
-    return frozenset(STOPWORDS_EN) | frozenset(_EXTRA_STOPWORDS)
+    return frozenset(w.replace("'", "") for w in STOPWORDS_EN_PLUS) | frozenset(_MODALS)
 
 
 @functools.lru_cache(maxsize=1)
@@ -114,10 +37,25 @@ def analyser_version() -> str:
     """Changes whenever tokenising would: a BM25 index built by another version is rebuilt."""
     import hashlib
 
-    return hashlib.sha256(("snowball-english|" + " ".join(sorted(stopwords()))).encode()).hexdigest()[:12]
+    return hashlib.sha256((ANALYSER + "|" + " ".join(sorted(stopwords()))).encode()).hexdigest()[:12]
 
 
 def analyse(text: str) -> list[str]:
-    """The terms of ``text`` as the index sees them."""
+    """The terms of ``text`` as the index sees them: each word lemmatised (``simplemma``, so
+    "led" meets "leads" and "met" meets "meet", which a stemmer alone cannot do), then stemmed."""
     stop = stopwords()
-    return _stemmer().stemWords([w for w in words(text) if w not in stop])
+    return _stemmer().stemWords([_lemma(w) for w in words(text) if w not in stop])
+
+
+@functools.lru_cache(maxsize=200_000)
+def _lemma(word: str) -> str:
+    import simplemma
+
+    return str(simplemma.lemmatize(word, lang="en")).lower()
+
+
+@functools.lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """The analysed form of one word ("" for a stop word or punctuation); cached, as text repeats."""
+    terms = analyse(word)
+    return terms[0] if terms else ""

@@ -23,6 +23,7 @@ import numpy as np
 
 CONFIG = "l2_supercat"
 DIM = 256
+MAX_CACHED_WORDS = 200_000  # about 200 MB at most; a corpus's vocabulary is far smaller
 
 
 def _package_dir() -> Path:
@@ -63,6 +64,7 @@ class StaticEmbedder:
         self.tokenizer.no_padding()
         self.tokenizer.no_truncation()
         self.dim = dim
+        self._words: dict[str, np.ndarray] = {}
 
     def _ids(self, texts: list[str]) -> list[list[int]]:
         encoded = self.tokenizer.encode_batch(texts, add_special_tokens=False)
@@ -80,8 +82,16 @@ class StaticEmbedder:
 
     def words(self, words: list[str]) -> np.ndarray:
         """A unit vector per word: the mean of its sub-word tokens (with the leading-space token
-        form, as a word inside a sentence is tokenised)."""
-        return self.embed([f" {w}" for w in words])
+        form, as a word inside a sentence is tokenised). Cached: a corpus has few distinct words."""
+        missing = [w for w in dict.fromkeys(words) if w not in self._words]
+        if missing:
+            if len(self._words) > MAX_CACHED_WORDS:
+                self._words.clear()
+            for word, vector in zip(missing, self.embed([f" {w}" for w in missing]), strict=True):
+                self._words[word] = vector
+        if not words:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([self._words[w] for w in words])
 
 
 @functools.lru_cache(maxsize=2)

@@ -6,8 +6,9 @@ apostrophes, matching the same way in retrieval as in scoring.
 
 from __future__ import annotations
 
-import re
 import unicodedata
+
+import regex
 
 # Letters that NFKD does not decompose into base + combining mark.
 _EXTRA_FOLDS = str.maketrans(
@@ -37,7 +38,8 @@ _EXTRA_FOLDS = str.maketrans(
     }
 )
 
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+# Letters and digits of any script ("Путин" is a word too), with an inner apostrophe.
+_WORD = regex.compile(r"[\p{L}\p{N}]+(?:'[\p{L}]+)?")
 
 
 def fold(text: str) -> str:

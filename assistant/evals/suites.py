@@ -1,0 +1,48 @@
+"""The eval suites: which golden set is asked of which corpus, and which of them are held out."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .golden import GoldenError
+
+SUITES = Path("evals/suites.toml")
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    golden: Path
+    corpus: Path | None  # None: the configured index, as it is
+    expect_refusal: bool = False  # every case must be refused (a corpus without the answers)
+    held_out: bool = False  # never fitted or tuned on
+    baseline: bool = False  # also gated case by case against baseline.json
+    about: str = ""
+
+
+def load(path: Path = SUITES) -> dict[str, Suite]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise GoldenError(f"{path}: cannot be read as TOML ({exc})") from exc
+    suites = {}
+    for name, raw in data.get("suites", {}).items():
+        if "golden" not in raw:
+            raise GoldenError(f"{path}: suite {name!r} needs a 'golden' file")
+        suites[name] = Suite(
+            name=name,
+            golden=Path(raw["golden"]),
+            corpus=Path(raw["corpus"]) if raw.get("corpus") else None,
+            expect_refusal=bool(raw.get("expect_refusal", False)),
+            held_out=bool(raw.get("held_out", False)),
+            baseline=bool(raw.get("baseline", False)),
+            about=str(raw.get("about", "")),
+        )
+    return suites
+
+
+def ad_hoc(golden: Path, corpus: Path | None = None) -> Suite:
+    """A suite for a golden file given on the command line, named after the file."""
+    return Suite(name=golden.stem, golden=golden, corpus=corpus, baseline=True)

@@ -1,0 +1,25 @@
+"""Which writing systems a text uses (Latin, Cyrillic, Greek, Arabic, CJK ...), from Unicode
+character names: a question in a script the documents never use cannot match them, and the
+user is told so instead of getting a silent refusal."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+
+
+def scripts(text: str, min_share: float = 0.0) -> set[str]:
+    """The scripts of the letters of ``text`` that make up more than ``min_share`` of them."""
+    counts: Counter[str] = Counter()
+    for ch in text:
+        if ch.isalpha():
+            name = unicodedata.name(ch, "")
+            counts[name.split(" ")[0] if name else "UNKNOWN"] += 1
+    total = sum(counts.values())
+    return {s for s, n in counts.items() if total and n / total > min_share}
+
+
+def describe(found: set[str]) -> str:
+    """ "Cyrillic", or "Cyrillic and Greek", for a message."""
+    names = sorted(s.title() if s != "CJK" else "CJK" for s in found)
+    return " and ".join(names) if names else "no"
