@@ -138,9 +138,11 @@ def test_shipped_golden_set_is_valid_and_broad() -> None:
     assert {s for c in cases for s in c.sources} == {DOC_A, "003_e8c8d15bd2a8378c.txt"}
 
 
-def _options(tmp_path: Path, golden_path: Path = GOLDEN, **kw: object) -> EvalOptions:
+def _options(tmp_path: Path, golden_path: Path | None = GOLDEN, **kw: object) -> EvalOptions:
     return EvalOptions(
         golden=golden_path,
+        suites=list(kw.get("suites", [])),  # type: ignore[call-overload]
+        suites_file=kw.get("suites_file", ROOT / "evals" / "suites.toml"),  # type: ignore[arg-type]
         report_dir=tmp_path / "report",
         floors=kw.get("floors", ROOT / "evals" / "floors.toml"),  # type: ignore[arg-type]
         baseline=kw.get("baseline", ROOT / "evals" / "baseline.json"),  # type: ignore[arg-type]
@@ -149,21 +151,61 @@ def _options(tmp_path: Path, golden_path: Path = GOLDEN, **kw: object) -> EvalOp
     )
 
 
-def test_full_suite_passes_and_writes_reports(seed_settings: Settings, tmp_path: Path, capsys) -> None:
-    assert run(seed_settings, _options(tmp_path)) == 0
+def _mini_suites(tmp_path: Path) -> Path:
+    """Two small suites on the seeds: three golden facts, and questions that must be refused."""
+    facts = [json.loads(line) for line in GOLDEN.read_text().splitlines() if line.strip()]
+    (tmp_path / "facts.jsonl").write_text(
+        "".join(json.dumps(c) + "\n" for c in facts if c["id"] in ("q03", "q22", "q23"))
+    )
+    off = [
+        {
+            "id": "o1",
+            "question": "What did Xi Jinping say about the talks?",
+            "facts": [["x"]],
+            "sources": [],
+            "kind": "fact",
+        },
+        {"id": "o2", "question": "What is the population of Ankara?", "facts": [["x"]], "sources": [], "kind": "fact"},
+    ]
+    (tmp_path / "off.jsonl").write_text("".join(json.dumps(c) + "\n" for c in off))
+    suites = tmp_path / "suites.toml"
+    suites.write_text(
+        f'[suites.facts]\ngolden = "{tmp_path / "facts.jsonl"}"\ncorpus = "{ROOT / "seeds"}"\nheld_out = true\n'
+        f'[suites.off]\ngolden = "{tmp_path / "off.jsonl"}"\ncorpus = "{ROOT / "seeds"}"\nexpect_refusal = true\n'
+    )
+    return suites
+
+
+def test_suites_run_each_on_its_corpus_and_write_reports(seed_settings: Settings, tmp_path: Path, capsys) -> None:
+    floors = tmp_path / "floors.toml"
+    floors.write_text(
+        "[facts.extractive.min]\ncitation_validity = 1.0\n[off.extractive.min]\nrefusal_rate_unanswerable = 1.0\n"
+    )
+    options = _options(tmp_path, None, suites_file=_mini_suites(tmp_path), floors=floors)
+    assert run(seed_settings, options) == 0
     out = capsys.readouterr().out
-    n = len(golden.load(GOLDEN))
-    assert f"{n}/{n} cases passed (extractive)" in out
-    suite = ET.parse(tmp_path / "report" / "junit.xml").getroot()
-    assert int(suite.get("tests")) == len(golden.load(GOLDEN)) and suite.get("failures") == "0"
-    data = json.loads((tmp_path / "report" / "report.json").read_text())
-    assert data["meta"]["backend"] == "extractive"
-    assert data["meta"]["golden_sha256"] == golden.file_hash(GOLDEN)
+    assert "== facts (held out; extractive): 3/3 passed" in out
+    assert "== off (not held out; extractive): 2/2 passed" in out
+    suite = ET.parse(tmp_path / "report" / "facts" / "junit.xml").getroot()
+    assert suite.get("tests") == "3" and suite.get("failures") == "0"
+    data = json.loads((tmp_path / "report" / "facts" / "report.json").read_text())
+    assert data["meta"]["suite"] == "facts" and data["meta"]["held_out"] is True
+    assert data["meta"]["backend"] == "extractive" and data["meta"]["weights"]
     assert data["metrics"]["citation_validity"] == 1.0 and data["gate"]["passed"]
-    first = data["cases"][0]
-    assert {"answer", "citations", "retrieved", "fact_coverage", "passed"} <= set(first)
-    summary = (tmp_path / "report" / "summary.md").read_text()
-    assert "| citation_validity | 1.0 |" in summary and "**PASS**" in summary
+    assert {"answer", "citations", "retrieved", "fact_coverage", "passed"} <= set(data["cases"][0])
+    off = json.loads((tmp_path / "report" / "off" / "report.json").read_text())
+    assert off["metrics"]["refusal_rate_unanswerable"] == 1.0  # the facts were dropped: all must be refused
+    index = (tmp_path / "report" / "summary.md").read_text()
+    assert "| facts | yes | pass |" in index and "| off | no | pass |" in index
+
+
+def test_a_floor_missed_fails_the_run(seed_settings: Settings, tmp_path: Path, capsys) -> None:
+    floors = tmp_path / "floors.toml"
+    floors.write_text("[facts.extractive.max]\nlatency_median_ms = 0.0\n")
+    options = _options(tmp_path, None, suites_file=_mini_suites(tmp_path), floors=floors, suites=["facts"])
+    assert run(seed_settings, options) == 1
+    out = capsys.readouterr().out
+    assert "is above its ceiling 0.0" in out and "gate: FAILED in facts" in out
 
 
 def test_a_regressed_case_fails_the_run(seed_settings: Settings, tmp_path: Path, capsys) -> None:
@@ -171,26 +213,30 @@ def test_a_regressed_case_fails_the_run(seed_settings: Settings, tmp_path: Path,
     cases[0]["facts"] = [["Zzyzx"]]  # the answer can't contain this: the case now fails
     path = tmp_path / "golden.jsonl"
     path.write_text("".join(json.dumps(c) + "\n" for c in cases))
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(
+        json.dumps({"suites": {"golden": {"backend": "extractive", "cases": {cases[0]["id"]: {"passed": True}}}}})
+    )
     floors = tmp_path / "floors.toml"
-    floors.write_text("[extractive.min]\n[extractive.max]\n")
-    code = run(seed_settings, _options(tmp_path, path, floors=floors))
+    floors.write_text("")
+    code = run(seed_settings, _options(tmp_path, path, floors=floors, baseline=baseline))
     assert code == 1
     out = capsys.readouterr().out
     assert f"regression: {cases[0]['id']} passed in the baseline and fails now" in out
-    md = (tmp_path / "report" / "summary.md").read_text()
+    md = (tmp_path / "report" / "golden" / "summary.md").read_text()
     assert "## Failed cases" in md and "Zzyzx" in md
 
 
 def test_update_baseline_is_the_only_way_it_changes(seed_settings: Settings, tmp_path: Path) -> None:
     baseline = tmp_path / "baseline.json"
     path = tmp_path / "golden.jsonl"
-    path.write_text(GOLDEN.read_text().splitlines()[0] + "\n")
+    path.write_text(GOLDEN.read_text().splitlines()[2] + "\n")
     floors = tmp_path / "floors.toml"
-    floors.write_text("[extractive.min]\n")
+    floors.write_text("")
     assert run(seed_settings, _options(tmp_path, path, floors=floors, baseline=baseline)) == 0
     assert not baseline.exists()
     assert run(seed_settings, _options(tmp_path, path, floors=floors, baseline=baseline, update_baseline=True)) == 0
-    assert json.loads(baseline.read_text())["cases"] == {"q01": {"passed": True}}
+    assert json.loads(baseline.read_text())["suites"]["golden"]["cases"] == {"q03": {"passed": True}}
 
 
 def test_cli_exit_code_2_for_a_bad_golden_file(seed_settings: Settings, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ articles themselves, so a new seed brings its own names into this check.
 
 from __future__ import annotations
 
+import calendar
 import re
 from pathlib import Path
 
@@ -16,40 +17,45 @@ from .conftest import ROOT, SEEDS
 
 # Code that turns text and questions into answers; the web pages may show example wording.
 CHECKED = ["assistant/text", "assistant/indexing", "assistant/answering", "assistant/pipeline.py"]
-# Capitalised words of the seeds that are also ordinary English words or calendar names.
-COMMON = {
-    "the", "a", "an", "in", "on", "at", "and", "but", "however", "earlier", "later", "both", "since", "those",
-    "this", "these", "some", "other", "despite", "currently", "fighting", "source", "nothing", "clearly",
-    "security", "deputy", "defense", "foreign", "minister", "president", "secretary", "chief", "general",
-    "staff", "council", "service", "federal", "state", "senator", "director", "head", "who", "why", "what",
-    "where", "explained", "reports", "joining", "ahead", "several", "putin's", "no", "it", "if", "this",
-    "ukrainian", "russian", "turkish", "brazilian", "european", "western", "french", "german", "republican",
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "march",
-    "april", "may", "june", "he", "we", "i", "zelensky's", "while", "while", "union", "times", "four",
-    "summit", "world", "war", "ii", "un", "us", "uk", "u.s.", "middle", "east", "talks", "peace", "guarantees",
-    "demilitarization", "other", "stand", "sides", "attending", "involved", "next", "else", "know", "turkey",
-}  # fmt: skip
+# The project's own identifiers, which are not knowledge of any corpus.
+PROJECT_NAMES = ("istanbul-wordllama", "istanbul-assistant", "istanbul talks assistant")
+
+
+def _ordinary(word: str) -> bool:
+    """An English dictionary word written in lower case ("else", "secretary"), not a proper
+    noun the dictionary also knows ("Moscow")."""
+    import simplemma
+
+    return simplemma.is_known(word, lang="en") and simplemma.lemmatize(word, lang="en").islower()
 
 
 def seed_names() -> set[str]:
+    """Capitalised words of the seeds that never appear in lower case there (so not ordinary
+    words capitalised at a sentence start), are not ordinary English words and not calendar names."""
+    texts = [path.read_text(encoding="utf-8") for path in SEEDS.glob("*.txt")]
+    ordinary = {w for text in texts for w in re.findall(r"\b[a-z][\w’'-]*", text)}
+    calendar_words = {m.lower() for m in [*calendar.month_name[1:], *calendar.day_name]}
     found = set()
-    for path in SEEDS.glob("*.txt"):
-        for _, run in name_runs(path.read_text(encoding="utf-8")):
+    for text in texts:
+        for _, run in name_runs(text):
             for word in run.split():
-                word = re.sub(r"[’'].*$", "", word).lower()
-                if len(word) >= 4 and word not in COMMON:
-                    found.add(word)
+                word = re.sub(r"[’'].*$", "", word)
+                lower = word.lower()
+                if len(word) >= 4 and lower not in ordinary | calendar_words and not _ordinary(lower):
+                    found.add(word.lower())
     return found
 
 
 def test_seed_names_and_places_are_not_in_the_answering_code() -> None:
     names = seed_names()
-    assert {"medinsky", "umerov", "ankara", "kremlin", "istanbul"} <= names  # the check sees the seeds
+    assert {"medinsky", "umerov", "kremlin", "istanbul", "erdoğan"} <= names  # the check sees the seeds
     offenders = []
     for root in CHECKED:
         path = ROOT / root
         for file in [path] if path.is_file() else sorted(path.rglob("*.py")):
             text = file.read_text(encoding="utf-8").lower()
+            for allowed in PROJECT_NAMES:
+                text = text.replace(allowed, "")
             for name in names:
                 if re.search(rf"\b{re.escape(name)}", text):
                     offenders.append(f"{file.relative_to(ROOT)}: {name}")

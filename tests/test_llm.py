@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from assistant.answering.citations import is_valid
-from assistant.answering.extractive import REFUSAL
+from assistant.answering.composed import REFUSAL
 from assistant.answering.verify import SUPPORT_THRESHOLD, support
 from assistant.pipeline import Assistant
 from assistant.settings import Settings
@@ -27,13 +28,14 @@ from .servers import free_port
 
 pytestmark = pytest.mark.server
 
+# Worded apart from the golden and paraphrase sets.
 QUESTIONS = [
-    "Who leads the Ukrainian delegation?",
-    "Who heads the Russian delegation?",
-    "What did Lula say?",
-    "Where did reporters gather in Istanbul?",
-    "Which regions did Russia declare annexed?",
-    "What tariff did Lindsey Graham push for?",
+    "In which city did Zelensky meet Erdogan?",
+    "Which officials make up the Kremlin's negotiating team?",
+    "What phrase did Brazil's president use to address Putin?",
+    "Which palace are the negotiations believed to be held in?",
+    "Which regions did Russia say it annexed?",
+    "What percentage tariff did Graham want?",
 ]
 
 
@@ -53,7 +55,7 @@ def _check(answer, assistant: Assistant) -> None:
 def test_streamed_answer_is_verified(seed_settings: Settings, llm_url: str) -> None:
     assistant = Assistant(llm_settings(seed_settings, llm_url))
     pieces: list[str] = []
-    answer = assistant.ask("Who leads the Ukrainian delegation?", on_token=pieces.append)
+    answer = assistant.ask(QUESTIONS[0], on_token=pieces.append)
     assert len(pieces) > 3  # tokens arrived one by one
     assert answer.backend == "openai" and answer.model == MODEL_ALIAS
     assert answer.verification is not None
@@ -86,16 +88,24 @@ def test_verifier_removes_what_the_small_model_invents(seed_settings: Settings, 
             assert max(support(snap, k["sentence"], c.quote) for c in answer.citations) >= SUPPORT_THRESHOLD
     assert dropped or removed_markers, "the 135M model never strayed: the verifier was not exercised"
     for d in dropped:
-        assert d["reason"] in ("no citation", "cites no passage", "not supported by its sources")
+        assert d["reason"] in ("no citation", "cites no passage", "not supported by its sources", "too short to check")
         assert d["support"] < SUPPORT_THRESHOLD
 
 
-def test_refusal_gate_runs_before_the_model(seed_settings: Settings) -> None:
+def test_nothing_relevant_at_all_is_refused_without_asking_the_model(seed_settings: Settings) -> None:
     closed = f"http://127.0.0.1:{_closed_port()}/v1"
     assistant = Assistant(llm_settings(seed_settings, closed, llm_retries=0))
-    answer = assistant.ask("What is the capital of France?")
+    answer = assistant.ask("What did the Chinese foreign ministry say about the ceasefire?")
     assert answer.refused and answer.answer == REFUSAL
-    assert answer.notices == []  # the unreachable model was never asked
+    assert answer.notices == [] and answer.verification is None  # the unreachable model was never asked
+
+
+def test_a_question_the_offline_answerer_refuses_still_reaches_the_model(seed_settings: Settings, llm_url: str) -> None:
+    question = "What is the population of Ankara?"
+    assert Assistant(seed_settings).ask(question).refused  # the offline gate says no ...
+    answer = Assistant(llm_settings(seed_settings, llm_url)).ask(question)
+    assert answer.verification is not None and answer.verification["draft"]  # ... but the model was asked
+    assert answer.backend == "openai" and answer.model == MODEL_ALIAS
 
 
 @pytest.mark.llm
@@ -109,26 +119,26 @@ def test_server_stopped_mid_stream_falls_back(seed_settings: Settings, tmp_path:
             if len(pieces) == 1:
                 proc.kill()
 
-        answer = assistant.ask("Who leads the Ukrainian delegation?", on_token=kill_after_first)
+        answer = assistant.ask(QUESTIONS[0], on_token=kill_after_first)
     assert len(pieces) >= 1
     assert any("The language model failed" in n for n in answer.notices), answer.notices
-    assert "Umerov" in answer.answer and answer.citations  # the extractive answer
+    assert "Ankara" in answer.answer and answer.citations  # the extractive answer
     assert not answer.refused
 
 
 def test_server_that_does_not_answer_times_out_and_falls_back(seed_settings: Settings) -> None:
     with silent_server() as url:
         assistant = Assistant(llm_settings(seed_settings, url, llm_timeout=2.0, llm_retries=0))
-        answer = assistant.ask("Who leads the Ukrainian delegation?")
+        answer = assistant.ask(QUESTIONS[0])
     assert answer.notices == [
         "The language model failed (the model did not answer in time); showing the extractive answer."
     ]
-    assert "Umerov" in answer.answer
+    assert "Ankara" in answer.answer
 
 
 def test_unreachable_server_falls_back(seed_settings: Settings) -> None:
     url = f"http://127.0.0.1:{_closed_port()}/v1"
-    answer = Assistant(llm_settings(seed_settings, url, llm_retries=0)).ask("Who heads the Russian delegation?")
+    answer = Assistant(llm_settings(seed_settings, url, llm_retries=0)).ask(QUESTIONS[1])
     assert answer.notices == [
         "The language model failed (the model's endpoint could not be reached or dropped the connection); "
         "showing the extractive answer."
@@ -139,13 +149,14 @@ def test_unreachable_server_falls_back(seed_settings: Settings) -> None:
 def test_follow_up_is_rewritten_by_the_model(seed_settings: Settings, llm_url: str) -> None:
     assistant = Assistant(llm_settings(seed_settings, llm_url))
     history = [
-        {"role": "user", "content": "Who heads the Russian delegation?"},
-        {"role": "assistant", "content": "A delegation led by Vladimir Medinsky, a former culture minister. [1]"},
+        {"role": "user", "content": "Which Ukrainian minister was in Antalya on Thursday?"},
+        {"role": "assistant", "content": "Ukrainian Foreign Minister Andriy Sybiha was in Antalya. [1]"},
     ]
-    rewritten = assistant.generator.rewrite("What job did he hold before?", history)
+    rewritten = assistant.generator.rewrite("Who did he talk with there?", history)
     assert rewritten is None or (rewritten.strip() and "\n" not in rewritten)
-    answer = assistant.ask("What job did he hold before?", history)
-    assert answer.standalone_question  # the model's rewrite, or the offline one when it is unusable
+    answer = assistant.ask("Who did he talk with there?", history)
+    offline = "Who did Foreign Minister Andriy Sybiha talk with in Antalya?"
+    assert answer.standalone_question in (rewritten, offline)  # the model's rewrite, or the offline one
     _check(answer, assistant)
 
 
@@ -157,13 +168,13 @@ def test_cli_streams_and_reports_json(seed_settings: Settings, llm_url: str) -> 
         ASSISTANT_LLM_MODEL=MODEL_ALIAS,
     )
     run = [sys.executable, "-m", "assistant", "ask"]
-    proc = subprocess.run([*run, "--json", "Who leads the Ukrainian delegation?"], cwd=ROOT, env=env,
+    proc = subprocess.run([*run, "--json", QUESTIONS[0]], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["backend"] == "openai" and data["model"] == MODEL_ALIAS
     assert set(data["verification"]) >= {"policy", "kept", "dropped", "removed_markers", "draft"}
-    proc = subprocess.run([*run, "Who heads the Russian delegation?"], cwd=ROOT, env=env,
+    proc = subprocess.run([*run, QUESTIONS[1]], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300)  # fmt: skip
     assert proc.returncode == 0 and "Traceback" not in proc.stderr
     assert "Sources:" in proc.stdout or "documents don't say" in proc.stdout
@@ -176,14 +187,15 @@ def test_eval_runs_with_the_llm_backend(seed_settings: Settings, llm_url: str, t
     golden = tmp_path / "g.jsonl"
     golden.write_text("\n".join([lines[0], lines[-1]]) + "\n")
     options = EvalOptions(golden=golden, report_dir=tmp_path / "r", judge_cache=tmp_path / "c")
-    options.floors = ROOT / "evals" / "floors.toml"
-    options.baseline = ROOT / "evals" / "baseline.json"
+    options.floors = tmp_path / "floors.toml"
+    options.floors.write_text("[g.openai.min]\ncitation_validity = 1.0\n[g.openai.max]\nuncited_sentence_share = 0.0\n")
+    options.baseline = tmp_path / "baseline.json"
     code = run(llm_settings(seed_settings, llm_url), options)
-    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    report = json.loads((tmp_path / "r" / "g" / "report.json").read_text())
     assert report["meta"]["backend"] == "openai" and report["meta"]["model"] == MODEL_ALIAS
     assert {p["name"] for p in report["meta"]["prompts"]} == {"answer", "rewrite"}
     assert report["metrics"]["citation_validity"] == 1.0
-    assert code in (0, 1)
+    assert code == 0  # what the verifier guarantees holds whatever the model writes
 
 
 def _closed_port() -> int:
@@ -208,7 +220,7 @@ def test_judged_tier_runs_and_caches(seed_settings: Settings, llm_url: str, tmp_
     options.baseline = ROOT / "evals" / "baseline.json"
     first = io.StringIO()
     assert run(settings, options, out=first) == 0
-    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    report = json.loads((tmp_path / "r" / "g" / "report.json").read_text())
     assert report["meta"]["judge_model"] == MODEL_ALIAS
     assert {p["name"] for p in report["meta"]["prompts"]} == {"judge_claim", "judge_answer"}
     metrics = report["metrics"]
@@ -217,11 +229,11 @@ def test_judged_tier_runs_and_caches(seed_settings: Settings, llm_url: str, tmp_
     judged = report["cases"][0]["judged"]
     assert judged["claims"] and {"claim", "supported"} <= set(judged["claims"][0])
     assert "correct" in judged
-    calls = int(first.getvalue().split("judge: ")[1].split(" calls")[0])
+    calls, cached = map(int, re.search(r"judge: (\d+) calls, (\d+) cached", first.getvalue()).groups())  # type: ignore[union-attr]
     assert calls >= 4
     second = io.StringIO()
     run(settings, options, out=second)
-    assert f"judge: 0 calls, {calls} cached" in second.getvalue()
+    assert f"judge: 0 calls, {calls + cached} cached" in second.getvalue()  # every verdict from the cache
 
 
 def test_server_error_falls_back(seed_settings: Settings) -> None:
@@ -245,7 +257,7 @@ def test_server_error_falls_back(seed_settings: Settings) -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-        answer = Assistant(llm_settings(seed_settings, url, llm_retries=0)).ask("What did Lula say?")
+        answer = Assistant(llm_settings(seed_settings, url, llm_retries=0)).ask(QUESTIONS[2])
     finally:
         server.shutdown()
         server.server_close()

@@ -21,6 +21,9 @@ from .conftest import DOC_A, SEEDS
 from .web_support import CHROMIUM, REPORT_DIR, assistant_server, prefix_proxy, static_site
 
 pytestmark = pytest.mark.server
+# Questions worded apart from the golden and paraphrase sets.
+ZELENSKY_ERDOGAN = "In which city did Zelensky meet Erdogan?"
+LULA = "What phrase did Brazil's president use to address Putin?"
 SECRET = "hr-widget-secret-for-tests-0123456789abcdef"
 XSS_DOC = "zz_field_notes.txt"
 XSS_TEXT = (
@@ -109,28 +112,28 @@ def test_health_reports_limits(web) -> None:
 
 
 def test_api_ask_returns_the_cli_object(web) -> None:
-    r = httpx.post(f"{web['url']}/api/ask", json={"question": "Who leads the Ukrainian delegation?"}, timeout=30)
+    r = httpx.post(f"{web['url']}/api/ask", json={"question": "In which city did Zelensky meet Erdogan?"}, timeout=30)
     assert r.status_code == 200
     data = r.json()
-    assert "Rustem Umerov" in data["answer"] and data["citations"][0]["doc_id"] == DOC_A
+    assert "Ankara" in data["answer"] and data["citations"][0]["doc_id"] == DOC_A
     assert set(data) >= {"question", "answer", "refused", "citations", "conflict", "retrieved", "backend", "timings_ms"}
 
 
 def test_api_follow_up_with_history(web) -> None:
     history = [
-        {"role": "user", "content": "Who heads the Russian delegation?"},
-        {"role": "assistant", "content": "A delegation led by Vladimir Medinsky. [1]"},
+        {"role": "user", "content": "Which Ukrainian minister was in Antalya on Thursday?"},
+        {"role": "assistant", "content": "Ukrainian Foreign Minister Andriy Sybiha was in Antalya. [1]"},
     ]
     data = httpx.post(
-        f"{web['url']}/api/ask", json={"question": "What job did he hold before?", "history": history}, timeout=30
+        f"{web['url']}/api/ask", json={"question": "Who did he talk with there?", "history": history}, timeout=30
     ).json()
-    assert data["standalone_question"] == "What job did Vladimir Medinsky hold before?"
-    assert "culture minister" in data["answer"]
+    assert data["standalone_question"] == "Who did Foreign Minister Andriy Sybiha talk with in Antalya?"
+    assert "Rubio" in data["answer"]
 
 
 def test_api_stream_sends_tokens_then_the_answer(web) -> None:
     events = []
-    with httpx.stream("POST", f"{web['url']}/api/ask/stream", json={"question": "What did Lula say?"}, timeout=30) as r:
+    with httpx.stream("POST", f"{web['url']}/api/ask/stream", json={"question": LULA}, timeout=30) as r:
         assert r.headers["content-type"].startswith("text/event-stream")
         for block in r.read().decode().split("\n\n"):
             if block.strip():
@@ -166,8 +169,8 @@ def test_gradio_api_still_works(web) -> None:
     from gradio_client import Client
 
     client = Client(web["url"] + "/", verbose=False)
-    data = client.predict("Who leads the Ukrainian delegation?", "[]", api_name="/ask")
-    assert "Umerov" in data["answer"] and data["citations"]
+    data = client.predict("In which city did Zelensky meet Erdogan?", "[]", api_name="/ask")
+    assert "Ankara" in data["answer"] and data["citations"]
 
 
 # ---------------------------------------------------------------- the page
@@ -182,30 +185,30 @@ def test_page_streams_cites_and_follows_up(page, web) -> None:
             r => r.classList.forEach(c => window.__seen.add(c))))
           .observe(document.body, {subtree: true, childList: true}); }"""
     )
-    reply = ask_page(page, "Who heads the Russian delegation?")
+    reply = ask_page(page, "Which Ukrainian minister met Rubio in Antalya?")
     assert "reply-streaming" in page.evaluate("() => [...window.__seen]")  # the answer arrived in pieces
     assert "reply-answer" in reply.get_attribute("class")
-    assert "Medinsky" in reply.inner_text()
+    assert "Sybiha" in reply.inner_text()
     link = reply.locator("a.cite").first
     target = link.get_attribute("href")
     assert target == "#src-0-1"
     source = page.locator(target)
     assert source.count() == 1
     mark = source.locator("mark").inner_text()
-    assert "Medinsky" in mark and len(source.locator(".source-passage").inner_text()) > len(mark)
+    assert "Sybiha" in mark and len(source.locator(".source-passage").inner_text()) > len(mark)
     link.click()
-    follow = ask_page(page, "What job did he hold before?")
-    assert "culture minister" in follow.inner_text()
+    follow = ask_page(page, "Where was he on Thursday?")
+    assert "Antalya" in follow.inner_text()
     REPORT_DIR.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(REPORT_DIR / "page.png"), full_page=True)
 
 
 def test_refusal_and_conflict_look_different(page, web) -> None:
     page.goto(web["url"] + "/")
-    refusal = ask_page(page, "What is the capital of France?")
+    refusal = ask_page(page, "What did Xi Jinping say about the talks?")
     assert "reply-refusal" in refusal.get_attribute("class")
     assert refusal.locator(".badge-refusal").inner_text() == "Not in the documents"
-    conflict = ask_page(page, "Is Zelensky attending the talks in Istanbul?")
+    conflict = ask_page(page, "Does Zelensky plan to attend the negotiations in Istanbul?")
     assert "reply-conflict" in conflict.get_attribute("class")
     assert conflict.locator(".badge-conflict").inner_text() == "The sources disagree"
     colours = page.evaluate(
@@ -225,7 +228,7 @@ def test_errors_are_shown_in_plain_words(page, web) -> None:
 
 def test_thumbs_feedback_is_written_to_disk(page, web) -> None:
     page.goto(web["url"] + "/")
-    ask_page(page, "Who leads the Ukrainian delegation?")
+    ask_page(page, ZELENSKY_ERDOGAN)
     page.locator("#chat button[aria-label='Like'], #chat button[title='Like']").last.click()
     page.wait_for_selector("#feedback-status .feedback-status")
     path = Path(web["work"]) / "feedback.jsonl"
@@ -233,17 +236,17 @@ def test_thumbs_feedback_is_written_to_disk(page, web) -> None:
     while not path.exists() and time.monotonic() < deadline:
         time.sleep(0.2)
     entry = json.loads(path.read_text().splitlines()[-1])
-    assert entry["rating"] == "up" and entry["question"] == "Who leads the Ukrainian delegation?"
-    assert "Umerov" in entry["answer"] and entry["citations"][0]["doc_id"] == DOC_A
+    assert entry["rating"] == "up" and entry["question"] == ZELENSKY_ERDOGAN
+    assert "Ankara" in entry["answer"] and entry["citations"][0]["doc_id"] == DOC_A
 
 
 def test_export_markdown_and_json(page, web) -> None:
     page.goto(web["url"] + "/")
-    ask_page(page, "Who leads the Ukrainian delegation?")
+    ask_page(page, ZELENSKY_ERDOGAN)
     with page.expect_download() as info:
         page.locator("#export-md").click()
     markdown = Path(info.value.path()).read_text()
-    assert "## Q1. Who leads the Ukrainian delegation?" in markdown and "Rustem Umerov" in markdown
+    assert f"## Q1. {ZELENSKY_ERDOGAN}" in markdown and "Ankara" in markdown
     assert f"[1] {DOC_A}" in markdown
     with page.expect_download() as info:
         page.locator("#export-json").click()
@@ -253,7 +256,7 @@ def test_export_markdown_and_json(page, web) -> None:
 
 def test_clear_chat(page, web) -> None:
     page.goto(web["url"] + "/")
-    ask_page(page, "Who leads the Ukrainian delegation?")
+    ask_page(page, ZELENSKY_ERDOGAN)
     page.locator("#clear").click()
     page.wait_for_function("() => document.querySelectorAll('#chat .reply').length === 0")
     assert "Sources for each answer appear here" in page.locator("#sources").inner_text()
@@ -307,15 +310,15 @@ def test_widget_on_an_allowed_host_page(page, web) -> None:
     frame = open_widget(page)
     assert frame.locator("header").inner_text() == "HR help desk"
     assert "Ask about the Istanbul talks" in frame.locator(".greeting").inner_text()
-    answer = ask_widget(frame, "Who leads the Ukrainian delegation?")
-    assert "Umerov" in answer.inner_text()
+    answer = ask_widget(frame, "Which Ukrainian minister met Rubio in Antalya?")
+    assert "Sybiha" in answer.inner_text()
     frame.locator("a.cite").first.click()
-    assert "Umerov" in frame.locator(".source.active mark").inner_text()
+    assert "Sybiha" in frame.locator(".source.active mark").inner_text()
     panel = next(r for r in responses if "/widget/panel?" in r.url)
     assert panel.status == 200
     assert f"frame-ancestors {web['allowed']}" in panel.headers["content-security-policy"]
-    follow = ask_widget(frame, "What is his position?")
-    assert "Defense Minister" in follow.inner_text()
+    follow = ask_widget(frame, "Where was he on Thursday?")
+    assert "Antalya" in follow.inner_text()
     bubble = page.locator("[data-istanbul-assistant]").locator("button")
     assert bubble.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(15, 118, 110)"
     assert bubble.evaluate("b => getComputedStyle(b).left") == "20px"
@@ -327,11 +330,9 @@ def test_widget_refused_on_a_page_from_another_origin(page, web) -> None:
     statuses = {}
     page.on("response", lambda r: statuses.setdefault(r.url.split("?")[0], r.status))
     page.goto(f"{web['other']}/{name}")
-    open_widget(page)
-    page.wait_for_function("() => true")
-    deadline = time.monotonic() + 10
-    while f"{web['url']}/widget/panel" not in statuses and time.monotonic() < deadline:
-        page.wait_for_timeout(100)
+    with page.expect_response(lambda r: r.url.startswith(f"{web['url']}/widget/panel")) as panel:
+        open_widget(page)
+    assert panel.value.status == 403
     assert statuses[f"{web['url']}/widget/panel"] == 403
     r = httpx.post(f"{web['url']}/api/ask", json={"question": "Who?", "site": "intranet-hr"},
                    headers={"Origin": web["other"]})  # fmt: skip
@@ -343,7 +344,7 @@ def test_cross_origin_api_from_an_allowed_origin(web) -> None:
     headers = {"Origin": web["allowed"]}
     pre = httpx.options(f"{web['url']}/api/ask", headers={**headers, "Access-Control-Request-Method": "POST"})
     assert pre.headers["access-control-allow-origin"] == web["allowed"]
-    r = httpx.post(f"{web['url']}/api/ask", json={"question": "What did Lula say?", "site": "intranet-hr"},
+    r = httpx.post(f"{web['url']}/api/ask", json={"question": LULA, "site": "intranet-hr"},
                    headers=headers, timeout=30)  # fmt: skip
     assert r.status_code == 200 and r.headers["access-control-allow-origin"] == web["allowed"]
 
@@ -355,7 +356,7 @@ def _token(secret: str, seconds: int, site: str = "secure") -> str:
 
 def test_signed_tokens(page, web) -> None:
     url = f"{web['url']}/api/ask"
-    body = {"question": "Who leads the Ukrainian delegation?", "site": "secure"}
+    body = {"question": "In which city did Zelensky meet Erdogan?", "site": "secure"}
     assert httpx.post(url, json=body).status_code == 401  # missing
     wrong = "wrong-secret-but-long-enough-0123456789"
     forged = httpx.post(url, json=body, headers={"Authorization": f"Bearer {_token(wrong, 300)}"})
@@ -365,20 +366,20 @@ def test_signed_tokens(page, web) -> None:
     other_site = httpx.post(url, json=body, headers={"Authorization": f"Bearer {_token(SECRET, 300, 'intranet-hr')}"})
     assert other_site.status_code == 401
     good = httpx.post(url, json=body, headers={"Authorization": f"Bearer {_token(SECRET, 300)}"}, timeout=30)
-    assert good.status_code == 200 and "Umerov" in good.json()["answer"]
+    assert good.status_code == 200 and "Ankara" in good.json()["answer"]
     assert (
         httpx.get(f"{web['url']}/widget/panel", params={"site": "secure", "token": _token(wrong, 300)}).status_code
         == 401
     )
     name = host_page(web["allowed_dir"], "secure.html", web["url"], site="secure", token=_token(SECRET, 300))
     page.goto(f"{web['allowed']}/{name}")
-    answer = ask_widget(open_widget(page), "Who heads the Russian delegation?")
+    answer = ask_widget(open_widget(page), "Which officials make up the Kremlin's negotiating team?")
     assert "Medinsky" in answer.inner_text()
 
 
 def test_rate_limit_gives_429_with_retry_after(web) -> None:
     headers = {"Origin": web["allowed"]}
-    body = {"question": "What did Lula say?", "site": "tight"}
+    body = {"question": LULA, "site": "tight"}
     codes = [httpx.post(f"{web['url']}/api/ask", json=body, headers=headers, timeout=30) for _ in range(4)]
     assert [r.status_code for r in codes] == [200, 200, 200, 429]
     assert int(codes[-1].headers["retry-after"]) >= 1
@@ -408,8 +409,8 @@ def test_page_behind_a_reverse_proxy_with_a_root_path(browser, tmp_path: Path, s
         requests: list[str] = []
         pg.on("request", lambda r: requests.append(r.url))
         pg.goto(public + "/")
-        reply = ask_page(pg, "Who leads the Ukrainian delegation?")
-        assert "Umerov" in reply.inner_text()
+        reply = ask_page(pg, ZELENSKY_ERDOGAN)
+        assert "Ankara" in reply.inner_text()
         assert all(u.startswith(public) for u in requests if not u.startswith(("data:", "blob:"))), requests
         assert httpx.get(public + "/widget.js").status_code == 200
         context.close()
@@ -427,7 +428,7 @@ def test_page_says_in_plain_words_when_the_llm_is_down(browser, tmp_path: Path, 
     with assistant_server(tmp_path, env) as url:
         pg = browser.new_page()
         pg.goto(url + "/")
-        reply = ask_page(pg, "Who leads the Ukrainian delegation?")
+        reply = ask_page(pg, ZELENSKY_ERDOGAN)
         assert "The language model failed" in reply.locator(".notice").inner_text()
-        assert "Umerov" in reply.inner_text()  # the extractive answer instead
+        assert "Ankara" in reply.inner_text()  # the extractive answer instead
         pg.close()

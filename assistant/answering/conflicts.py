@@ -19,7 +19,7 @@ def find_conflict(snapshot: Snapshot, info: QuestionInfo, chosen: list[Candidate
     predicate = {t for t in info.content_terms if t not in names}
     if not predicate:
         return None
-    subject = names - set(info.setting)  # "talks in Istanbul": the place is a setting, not the subject
+    subject = names - set(info.setting)  # "a meeting in Geneva": the place is a setting, not the subject
     about = [c for c in chosen if subject <= (set(c.terms) | c.context.names)]
     signed = [(c, polarity(c.span.text, predicate)) for c in about]
     for i, (a, pa) in enumerate(signed):

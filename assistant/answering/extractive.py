@@ -53,7 +53,8 @@ def _sentence(citations: CitationList, cand: Candidate) -> str:
     """The candidate as shown: its antecedent first when it opens with a bare pronoun, and the
     items that follow when it introduces a list ("The team includes:")."""
     out = []
-    if cand.context.antecedent is not None and _PRONOUN_OPENER.match(cand.span.text):
+    opener = _CONNECTIVE.sub("", cand.span.text, count=1)  # "However, he said": the pronoun opens it
+    if cand.context.antecedent is not None and _PRONOUN_OPENER.match(opener):
         out.append(_quote(citations, cand, cand.context.antecedent.start, cand.context.antecedent.end))
     end = cand.span.end
     if cand.span.text.endswith(":"):

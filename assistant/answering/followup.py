@@ -6,7 +6,7 @@ Two general moves of conversation, no knowledge of any corpus:
   is replaced by the entity the previous turn was about: for a "who" question, the name its
   answer gave (the one nearest the question's own words in the answer); otherwise the name
   the previous question asked about. "there" takes the place the previous turn named.
-- **An ellipsis** ("And the Ukrainian one?", "What about Dubai?") takes the previous question
+- **An ellipsis** ("And the Spanish one?", "What about Lisbon?") takes the previous question
   and swaps in the new words: each name of the follow-up replaces the previous question's name
   most similar to it (WordLlama word vectors), other words are added.
 
@@ -90,7 +90,7 @@ def resolve(question: str, history: list[dict[str, str]]) -> Resolved:
 
 
 def _is_fragment(question: str) -> bool:
-    """A question without a verb of its own, e.g. "Who heads Russia's?" has one, "The Ukrainian
+    """A question without a verb of its own, e.g. "Who chairs Acme's?" has one, "The Spanish
     one?" has not: no question word and at most three words."""
     words = re.findall(r"[\w’'-]+", question)
     return len(words) <= 3 and not re.match(r"^\s*(who|whom|whose|what|when|where|why|how|which)\b", question, re.I)
@@ -120,31 +120,34 @@ def _merge(previous: str, fragment: str) -> str:
 
 
 def _referent(last_q: str, last_a: str) -> str | None:
-    """The entity the previous turn was about."""
+    """The entity the previous turn was about: when it asked for someone or something, the name
+    its answer gave (nearest the question's own words in the best sentence); otherwise the name
+    it asked about. People's names ("Jane Smith") come before other capitalised words."""
     asked = names(last_q)
-    if answer_type(last_q) == "person" and last_a:
-        asked_names = {n.lower() for _, n in asked}
+    if answer_type(last_q) in ("person", "thing") and last_a:
+        asked_words = {w.lower() for _, n in asked for w in n.split()}
         first = split_answer(last_a)[0][0] if split_answer(last_a) else last_a  # the best sentence
         terms = set(analyse(last_q))
         spots = [m.start() for m in re.finditer(r"\w+", first) if set(analyse(m.group(0))) & terms]
         best: tuple[tuple[int, float], str] | None = None
-        for offset, name in names(first):
-            if any(name.lower() in a or a in name.lower() for a in asked_names):
+        for offset, run in names(first):
+            name = " ".join(w for w in run.split() if w.lower() not in asked_words)  # what the question lacked
+            if not name:
                 continue
             distance = min((abs(offset - s) for s in spots), default=offset)
-            key = (0 if _person_like(name) else 1, distance)  # a person's name before "Russia's GRU"
+            key = (0 if _person_like(name) else 1, distance)  # a person's name before "Acme's CFO"
             if best is None or key < best[0]:
                 best = (key, name)
-        if best:
+        if best and (answer_type(last_q) == "person" or _person_like(best[1])):
             return best[1]
     if asked:
-        return asked[0][1]
+        return sorted(asked, key=lambda a: (0 if _person_like(a[1]) else 1, a[0]))[0][1]
     found = names(last_a)
     return found[0][1] if found else None
 
 
 def _person_like(name: str) -> bool:
-    """Two or more capitalised words, none an acronym: "Vladimir Medinsky", not "Russia’s GRU"."""
+    """Two or more capitalised words, none an acronym: "Jane Smith", not "Acme’s CFO"."""
     words = name.split()
     return len(words) >= 2 and not any(w.isupper() and len(w) > 1 for w in words)
 

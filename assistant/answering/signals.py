@@ -119,8 +119,8 @@ def _tokens(text: str, question_stems: set[str], question_numbers: set[float]) -
     return out
 
 
-# English derivational endings that turn a place into its people or adjective ("Russia" →
-# "Russian", "Ukraine" → "Ukrainian"), which the stemmer leaves apart.
+# English derivational endings that turn a place into its people or adjective ("America" →
+# "American", "Japan" → "Japanese"), which the stemmer leaves apart.
 _DEMONYM_ENDINGS = ("n", "an", "ian", "ean", "ese", "ish", "i", "ic", "ern")
 
 

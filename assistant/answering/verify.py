@@ -77,7 +77,7 @@ def support(snapshot: Snapshot, claim: str, evidence: str, context_names: set[st
     evidence. Half is pairing: the share of neighbouring content words of the claim that are
     also near each other in the evidence, which catches right words in a wrong combination.
     Then hard rules cap the score below the threshold: a name of the claim the evidence does
-    not have ("Rubio said ..." against a sentence without Rubio), a number it does not state,
+    not have ("Smith said ..." against a sentence without Smith), a number it does not state,
     or a negation on the shared predicate that only one of them has.
     """
     context = context_names or set()

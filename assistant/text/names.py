@@ -1,7 +1,7 @@
 """Names: the one pattern for capitalised words and runs of them, in any alphabet.
 
-A name is a run of capitalised words ("Recep Tayyip Erdoğan", "Владимир Путин"), allowing the
-lower-case particles that sit inside names in many languages ("Luiz Inácio Lula da Silva").
+A name is a run of capitalised words ("Gabriel García Márquez", "Лев Толстой"), allowing the
+lower-case particles that sit inside names in many languages ("Charles de Gaulle", "Ludwig van Beethoven").
 Unicode letter classes (the ``regex`` library) keep this free of any one language's letters.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import regex
 
-_WORD = r"(?:\p{Lu}\.(?:\p{Lu}\.)+|\p{Lu}[\p{L}\p{M}\p{Nd}’'\-]*)"  # "U.S." or "Erdoğan"
+_WORD = r"(?:\p{Lu}\.(?:\p{Lu}\.)+|\p{Lu}[\p{L}\p{M}\p{Nd}’'\-]*)"  # "U.S." or "Gdańsk"
 _PARTICLES = r"(?:da|de|di|do|dos|du|del|della|der|den|van|von|la|le|al|el|bin|ibn|ben|y)"
 
 CAPITALISED = regex.compile(rf"(?<![\p{{L}}\p{{M}}])({_WORD})")

@@ -1,6 +1,6 @@
 """Text normalisation shared by lexical search, answer scoring and the evals.
 
-One folding rule everywhere keeps "Erdogan" and "Erdoğan", or "defence" quotes with curly
+One folding rule everywhere keeps "Malmo" and "Malmö", or "defence" quotes with curly
 apostrophes, matching the same way in retrieval as in scoring.
 """
 
@@ -38,7 +38,7 @@ _EXTRA_FOLDS = str.maketrans(
     }
 )
 
-# Letters and digits of any script ("Путин" is a word too), with an inner apostrophe.
+# Letters and digits of any script ("Толстой" is a word too), with an inner apostrophe.
 _WORD = regex.compile(r"[\p{L}\p{N}]+(?:'[\p{L}]+)?")
 
 
