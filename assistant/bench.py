@@ -6,6 +6,7 @@ noisy; medians and ratios are what the closing notes report.
 
 from __future__ import annotations
 
+import json
 import statistics
 import tempfile
 import time
@@ -16,26 +17,38 @@ from .indexing.ingest import ingest
 from .pipeline import Assistant
 from .settings import Settings
 
-QUESTIONS = [
-    "Who leads the Ukrainian delegation?",
-    "Who heads the Russian delegation?",
-    "Is Zelensky attending the talks in Istanbul?",
-    "Who is in the Kremlin's negotiating team?",
-    "What did Lula say?",
-    "Where are the talks believed to be taking place?",
-    "How many people were killed in Sumy?",
-    "What is the capital of France?",
-]
+GOLDEN = Path("evals/golden.jsonl")
+SQUAD = Path("evals/squad")
 
 
 def run(settings: Settings, runs: int = 5, scale: int = 50) -> dict[str, Any]:
-    result = {"corpus": str(settings.corpus_dir), "runs": runs}
+    result: dict[str, Any] = {"corpus": str(settings.corpus_dir), "runs": runs}
     result["ingest"] = _ingest(settings, runs, Path(settings.corpus_dir))
     with tempfile.TemporaryDirectory() as tmp:
         big = _replicate(Path(settings.corpus_dir), Path(tmp) / "corpus", scale)
         result[f"ingest_x{scale}"] = _ingest(settings.with_overrides(corpus_dir=big), max(1, runs // 2), big)
-    result.update(_questions(settings, runs))
+    questions = [json.loads(line)["question"] for line in GOLDEN.read_text(encoding="utf-8").splitlines() if line]
+    with tempfile.TemporaryDirectory() as tmp:
+        result["seeds"] = _questions(settings, runs, Path(settings.corpus_dir), questions, Path(tmp))
+    if (SQUAD / "validation.jsonl").exists():
+        lines = (SQUAD / "validation.jsonl").read_text(encoding="utf-8").splitlines()
+        squad_questions = [json.loads(line)["question"] for line in lines[::16] if line]
+        with tempfile.TemporaryDirectory() as tmp:
+            corpus = _two_thousand(Path(tmp) / "corpus")
+            result["corpus_2k"] = _questions(settings, max(1, runs // 2), corpus, squad_questions, Path(tmp))
     return result
+
+
+def _two_thousand(target: Path) -> Path:
+    """About 2,000 chunks of real text: the ten SQuAD articles, and each again with its
+    paragraphs in reverse order under another name (so chunk boundaries and neighbours differ)."""
+    target.mkdir(parents=True)
+    for path in sorted(SQUAD.glob("corpus-*/*.txt")):
+        text = path.read_text(encoding="utf-8")
+        (target / path.name).write_text(text, encoding="utf-8")
+        paragraphs = text.split("\n\n")
+        (target / f"reversed-{path.name}").write_text("\n\n".join(reversed(paragraphs)), encoding="utf-8")
+    return target
 
 
 def _replicate(source: Path, target: Path, copies: int) -> Path:
@@ -67,22 +80,26 @@ def _ingest(settings: Settings, runs: int, corpus: Path) -> dict[str, Any]:
     }
 
 
-def _questions(settings: Settings, runs: int) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as tmp:
-        fresh = settings.with_overrides(index_dir=Path(tmp) / "index", chroma_url=None)
-        ingest(fresh, progress=False)
-        assistant = Assistant(fresh)
-        assistant.ask(QUESTIONS[0])  # warm-up: loads the model and the snapshot
-        retrieve, answer = [], []
-        for _ in range(runs):
-            for q in QUESTIONS:
-                t0 = time.perf_counter()
-                assistant.retriever.search(q, fresh.top_k)
-                retrieve.append((time.perf_counter() - t0) * 1000)
-                t1 = time.perf_counter()
-                assistant.ask(q)
-                answer.append((time.perf_counter() - t1) * 1000)
+def _questions(settings: Settings, runs: int, corpus: Path, questions: list[str], tmp: Path) -> dict[str, Any]:
+    """Median and p95 of retrieval and of a whole offline answer, on a fresh index of ``corpus``."""
+    fresh = settings.with_overrides(index_dir=tmp / "index", corpus_dir=corpus).model_copy(
+        update={"chroma_url": None, "backend": "extractive"}
+    )
+    report = ingest(fresh, [corpus], progress=False)
+    assistant = Assistant(fresh)
+    assistant.ask(questions[0])  # warm-up: loads the model and the snapshot
+    retrieve, answer = [], []
+    for _ in range(runs):
+        for q in questions:
+            t0 = time.perf_counter()
+            assistant.retriever.search(q, fresh.top_k)
+            retrieve.append((time.perf_counter() - t0) * 1000)
+            t1 = time.perf_counter()
+            assistant.ask(q)
+            answer.append((time.perf_counter() - t1) * 1000)
     return {
+        "chunks": report.chunks_total,
+        "questions": len(questions),
         "retrieval_ms": _summary(retrieve),
         "answer_ms": _summary(answer),
     }

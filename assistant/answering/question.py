@@ -6,6 +6,7 @@ corpus: the signals the ranker weighs are computed against this analysis.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -43,14 +44,18 @@ _LEADING = re.compile(
 )
 
 # Terms that carry no evidence of their own ("what did X say", "according to the documents").
-LIGHT_TERMS = frozenset(
-    analyse(
-        "do does did done doing make made get got give gave take took happen happened happening "
-        "thing things kind type sort name named call called refer referred one ones something "
-        "according article articles document documents text texts source sources passage "
-        "tell know explain describe mention please also ever much many"
-    )
+_LIGHT_WORDS = (
+    "do does did done doing make made get got give gave take took happen happened happening "
+    "thing things kind type sort name named call called refer referred one ones something "
+    "according article articles document documents text texts source sources passage "
+    "tell know explain describe mention please also ever much many"
 )
+
+
+@functools.cache
+def light_terms() -> frozenset[str]:
+    """The analysed forms of the light words (computed on first use: it loads the lemmatiser)."""
+    return frozenset(analyse(_LIGHT_WORDS))
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,8 @@ def answer_type(question: str) -> str:
 
 def analyse_question(question: str) -> QuestionInfo:
     terms = analyse(question)
-    content = [t for t in dict.fromkeys(terms) if t not in LIGHT_TERMS]
+    light = light_terms()
+    content = [t for t in dict.fromkeys(terms) if t not in light]
     caps = capitalised(question)
     first = question.lstrip(" \"'“‘(").split(maxsplit=1)[0] if question.strip() else ""
     if caps and first.startswith(caps[0]):

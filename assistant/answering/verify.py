@@ -24,7 +24,7 @@ from ..text.negation import is_negated, polarity
 from ..text.sentences import Span
 from .candidates import names_in, sentence_context, sentences_of
 from .citations import MARKER, CitationList, split_answer
-from .question import LIGHT_TERMS
+from .question import light_terms
 from .signals import _credit as term_credit
 
 # Calibrated on the golden set (tests/test_verify.py): a cited sentence's own support is
@@ -81,7 +81,7 @@ def support(snapshot: Snapshot, claim: str, evidence: str, context_names: set[st
     or a negation on the shared predicate that only one of them has.
     """
     context = context_names or set()
-    claim_stems = [t for t in analyse(claim) if t not in LIGHT_TERMS]
+    claim_stems = [t for t in analyse(claim) if t not in light_terms()]
     terms = list(dict.fromkeys(claim_stems))
     if not terms:
         return 0.0
@@ -140,7 +140,7 @@ def verify(snapshot: Snapshot, answer: str, sources: list[Chunk]) -> Verificatio
     for sentence, numbers in split_answer(answer):
         valid = [n for n in dict.fromkeys(numbers) if 1 <= n <= len(sources)]
         removed += [n for n in numbers if n not in valid]
-        if len([t for t in analyse(sentence) if t not in LIGHT_TERMS]) < 2 or sentence.rstrip(".").endswith(":"):
+        if len([t for t in analyse(sentence) if t not in light_terms()]) < 2 or sentence.rstrip(".").endswith(":"):
             dropped.append({"sentence": sentence, "reason": "too short to check", "support": 0.0})
             continue
         candidates = valid or list(range(1, len(sources) + 1))  # no marker: look for support anywhere

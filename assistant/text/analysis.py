@@ -11,6 +11,7 @@ import functools
 
 import Stemmer
 
+from .lemmas import lemma
 from .normalise import words
 
 
@@ -22,7 +23,7 @@ def _stemmer() -> Stemmer.Stemmer:
 # NLTK's English stop words (as bm25s ships them), plus the modal verbs it lacks: without
 # these, "would" or "could" in a question counts as evidence.
 _MODALS = ("would", "could", "may", "might", "must", "shall", "also", "yet")
-ANALYSER = "simplemma-en+snowball-english/unicode-words/3"  # bump when tokenising changes
+ANALYSER = "lemmas-en+snowball-english/unicode-words/4"  # bump when tokenising changes
 
 
 @functools.lru_cache(maxsize=1)
@@ -41,17 +42,14 @@ def analyser_version() -> str:
 
 
 def analyse(text: str) -> list[str]:
-    """The terms of ``text`` as the index sees them: each word lemmatised (``simplemma``, so
-    "led" meets "leads" and "met" meets "meet", which a stemmer alone cannot do), then stemmed."""
+    """The terms of ``text`` as the index sees them: each word lemmatised where the stemmer
+    would miss it (:mod:`lemmas`: "led" meets "leads", "met" meets "meet"), then stemmed."""
     stop = stopwords()
     return _stemmer().stemWords([_lemma(w) for w in words(text) if w not in stop])
 
 
-@functools.lru_cache(maxsize=200_000)
 def _lemma(word: str) -> str:
-    import simplemma
-
-    return str(simplemma.lemmatize(word, lang="en")).lower()
+    return lemma(word)
 
 
 @functools.lru_cache(maxsize=200_000)

@@ -1,0 +1,87 @@
+"""Text rules on made-up strings: words of any script, names, numbers, negation, lemmas, acronyms."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answering.question import analyse_question, answer_type
+from assistant.answering.signals import acronyms
+from assistant.text.analysis import analyse
+from assistant.text.lemmas import build, table
+from assistant.text.names import name_runs
+from assistant.text.negation import is_negated, polarity
+from assistant.text.normalise import words
+from assistant.text.quantities import has_date, numbers_in
+from assistant.text.scripts import scripts
+
+
+def test_words_keep_every_script_and_fold_accents() -> None:
+    assert words("Gdańsk, Malmö and Толстой's «War»") == ["gdansk", "malmo", "and", "толстои", "war"]
+
+
+def test_irregular_forms_meet_their_lemma() -> None:
+    assert analyse("The team was led by her") == ["team", "lead"]
+    assert analyse("She leads the team") == ["lead", "team"]
+    assert analyse("they met twice") == analyse("they meet twice")
+    assert analyse("the mice") == analyse("a mouse")
+
+
+def test_the_shipped_lemma_table_is_what_simplemma_gives() -> None:
+    pytest.importorskip("simplemma")
+    assert table() == build()
+
+
+@pytest.mark.parametrize(
+    ("text", "runs"),
+    [
+        ("Charles de Gaulle met Ludwig van Beethoven.", ["Charles de Gaulle", "Ludwig van Beethoven"]),
+        ("Лев Толстой wrote it in the U.S. capital.", ["Лев Толстой", "U.S."]),
+    ],
+)
+def test_name_runs(text: str, runs: list[str]) -> None:
+    assert [r for _, r in name_runs(text)] == runs
+
+
+def test_numbers_in_words_and_digits_have_one_value() -> None:
+    assert numbers_in("a 30-day truce") == numbers_in("thirty days") == [30.0]
+    assert numbers_in("1,200 people and 4.5%") == [1200.0, 4.5]
+    assert has_date("in April 2022") and has_date("the 10th century") and not has_date("three people")
+
+
+def test_negation_and_polarity() -> None:
+    assert is_negated("She didn't sign it") and not is_negated("She signed it")
+    assert polarity("The minister would not attend the summit", {"attend"}) == -1
+    assert polarity("The minister is attending", {"attend"}) == 1
+    assert polarity("No word about it", {"attend"}) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Who chairs the board?", "person"),
+        ("In what year was the bridge finished?", "time"),
+        ("The museum is in which city?", "place"),
+        ("How many members does the club have?", "quantity"),
+        ("Why did the plant close?", "reason"),
+        ("Did the council approve it?", "yesno"),
+        ("What did the report recommend?", "thing"),
+    ],
+)
+def test_answer_types(question: str, kind: str) -> None:
+    assert answer_type(question) == kind
+
+
+def test_question_analysis_keeps_names_and_settings_apart() -> None:
+    info = analyse_question("Did Jane Smith attend the meeting in Geneva?")
+    assert info.names == ["jane", "smith", "geneva"] and info.setting == ["geneva"]
+    assert not info.negated and analyse_question("Who did not attend?").negated
+
+
+def test_acronyms_match_their_expansion_either_way() -> None:
+    assert "eu" in acronyms("The European Union adopted it.")
+    assert "un" in acronyms("a United Nations mission")
+
+
+def test_scripts() -> None:
+    assert scripts("Кто это?") == {"CYRILLIC"} and scripts("Who?") == {"LATIN"}
+    assert scripts("123 ?!") == set()
