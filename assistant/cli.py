@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # the library is imported by each command, so `assistant --he
 def _settings(args: argparse.Namespace) -> Settings:
     from .settings import Settings
 
-    return Settings().with_overrides(
+    return Settings.load().with_overrides(
         index_dir=args.index_dir,
         corpus_dir=args.corpus_dir,
         chroma_url=args.chroma_url,
@@ -36,7 +36,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     paths = [Path(p) for p in args.paths] or None
-    report = ingest(settings, paths, rebuild=args.rebuild, progress=False if args.quiet else None)
+    report = ingest(
+        settings, paths, rebuild=args.rebuild, progress=False if args.quiet else None, allow_empty=args.allow_empty
+    )
     for err in report.failed:
         print(f"skipped {err.doc_id}: {err.reason}", file=sys.stderr)
     print(
@@ -48,22 +50,27 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 1 if report.failed and not (report.added or report.updated or report.unchanged) else 0
 
 
+MAX_HISTORY_FILE = 1 << 20  # a conversation is a few kilobytes; /dev/zero is not one
+
+
 def _read_history(path: str | None) -> list[dict[str, str]]:
-    from .inputs import is_history
+    from .inputs import is_history, parse_json
 
     if not path:
         return []
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        with open(path, "rb") as f:
+            raw = f.read(MAX_HISTORY_FILE + 1)
     except OSError as exc:
         raise InvalidQuestion(f"Cannot read the history file {path}: {exc.strerror or exc}") from exc
-    except ValueError as exc:
-        raise InvalidQuestion(f"The history file {path} is not valid JSON ({exc}).") from exc
+    if len(raw) > MAX_HISTORY_FILE:
+        raise InvalidQuestion(f"The history file {path} is larger than {MAX_HISTORY_FILE // 1024} KiB.")
+    data = parse_json(raw, f"The history file {path}")
     if not is_history(data, roles=("user", "assistant", "system")):
         raise InvalidQuestion(
             f'The history file {path} must hold a JSON list of {{"role": "user"|"assistant", "content": "..."}}.'
         )
-    return data
+    return data  # type: ignore[return-value]
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -199,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", help="files or folders (default: the corpus folder)")
     p.add_argument("--rebuild", action="store_true", help="start a fresh index (e.g. after changing embedder)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--allow-empty", action="store_true", help="let an ingest of no documents empty the index")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("ask", parents=[common], help="ask a question")

@@ -47,6 +47,22 @@ class IngestBusy(AssistantError):
     exit_code = 4
 
 
+class EmptyCorpus(AssistantError):
+    """An ingest would empty a non-empty index; it needs to be asked for."""
+
+    exit_code = 1
+
+
+class IndexDamaged(IndexMissing):
+    """Files of the current snapshot are missing or truncated."""
+
+
+class PortInUse(AssistantError):
+    """``serve`` cannot listen where it was told to."""
+
+    exit_code = 5
+
+
 class DocumentError(AssistantError):
     """A document could not be read; ingest reports it and goes on with the rest."""
 

@@ -12,13 +12,21 @@ from .errors import InvalidQuestion
 from .text.normalise import words
 
 
-def validate_question(question: str, max_chars: int) -> str:
+def validate_question(question: object, max_chars: int) -> str:
     """The question, stripped; :class:`InvalidQuestion` in plain words otherwise."""
-    if question is None or not question.strip():
+    if not isinstance(question, str):
+        raise InvalidQuestion("The question must be text.")
+    if not question.strip():
         raise InvalidQuestion("The question is empty. Type a question about the documents.")
     if len(question) > max_chars:
         raise InvalidQuestion(
             f"The question is {len(question):,} characters long; the limit is {max_chars:,}. Shorten it and ask again."
+        )
+    broken = [ch for ch in question if unicodedata.category(ch) == "Cs"]
+    if broken:  # a lone surrogate: bytes that were not valid UTF-8, or a broken escape
+        raise InvalidQuestion(
+            "The question contains something that is not valid text (a byte sequence that is not UTF-8). "
+            "Retype it and ask again."
         )
     bad = [ch for ch in question if unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\t\n\r"]
     if bad:
@@ -31,8 +39,44 @@ def validate_question(question: str, max_chars: int) -> str:
     return cleaned
 
 
+HISTORY_SHAPE = '"history" must be a list of {"role": "user"|"assistant", "content": "..."}'
+
+
 def is_history(data: object, roles: tuple[str, ...] = ("user", "assistant")) -> bool:
     """Whether ``data`` is a conversation: a list of ``{"role": ..., "content": "..."}``."""
     return isinstance(data, list) and all(
         isinstance(t, dict) and t.get("role") in roles and isinstance(t.get("content"), str) for t in data
     )
+
+
+def validate_history(
+    data: object, max_turns: int, max_chars: int, roles: tuple[str, ...] = ("user", "assistant")
+) -> list[dict[str, str]]:
+    """A conversation fit to answer against, or :class:`InvalidQuestion` saying what is wrong:
+    its shape, more than ``max_turns`` earlier questions, or a turn longer than ``max_chars``."""
+    if data is None:
+        return []
+    if not is_history(data, roles):
+        raise InvalidQuestion(HISTORY_SHAPE + ".")
+    history: list[dict[str, str]] = data  # type: ignore[assignment]
+    if len(history) > 2 * max_turns:
+        raise InvalidQuestion(f"At most {max_turns} earlier turns are accepted; this conversation has {len(history)}.")
+    for turn in history:
+        if len(turn["content"]) > max_chars or any(unicodedata.category(ch) == "Cs" for ch in turn["content"]):
+            raise InvalidQuestion(
+                f"A turn of the conversation is longer than {max_chars:,} characters or not valid text."
+            )
+    return [{"role": t["role"], "content": t["content"]} for t in history]
+
+
+def parse_json(raw: bytes | str, what: str) -> object:
+    """JSON from a request body or a file, with every way it can fail as :class:`InvalidQuestion`
+    (bad syntax, bad encoding, nesting deep enough to exhaust the parser)."""
+    import json
+
+    try:
+        return json.loads(raw)
+    except RecursionError as exc:
+        raise InvalidQuestion(f"{what} is nested too deeply to be a conversation.") from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidQuestion(f"{what} is not valid JSON ({exc}).") from exc

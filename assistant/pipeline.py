@@ -5,6 +5,7 @@ CLI, evals, page and API all call :meth:`Assistant.ask`, so they cannot drift ap
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -43,6 +44,7 @@ class Assistant:
         self._retriever: Retriever | None = None
         self._generator: GenerativeAnswerer | None = None
         self._scripts: tuple[str, set[str]] = ("", set())
+        self._opening = threading.Lock()
         self.model: Model = load()
 
     @property
@@ -56,8 +58,16 @@ class Assistant:
 
     @property
     def retriever(self) -> Retriever:
+        """The current snapshot's retriever; opened once however many threads ask at once."""
         index_dir = Path(self.settings.index_dir)
         name = snapshots.current_name(index_dir)
+        current = self._retriever
+        if current is not None and current.snapshot.name == name:
+            return current
+        with self._opening:
+            return self._open(index_dir, name)
+
+    def _open(self, index_dir: Path, name: str | None) -> Retriever:
         if self._retriever is None or self._retriever.snapshot.name != name:
             snap = snapshots.load(index_dir)
             check_same(snap.embedder, self._embedder)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, ValidationError
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -57,9 +57,52 @@ class Settings(BaseSettings):
     feedback_file: Path = Field(Path("evals/feedback/feedback.jsonl"), description="Where thumbs up/down are kept.")
     max_request_bytes: int = Field(16_384, ge=1024, le=10_000_000, description="Largest API request body accepted.")
     max_history_turns: int = Field(20, ge=0, le=200, description="Earlier turns an API request may carry.")
+    rate_limit: str = Field(
+        "120/minute",
+        description="Per client address, for API and Gradio calls that name no site: N/second|minute|hour.",
+    )
+    forwarded_allow_ips: str = Field(
+        "", description="Proxy addresses whose X-Forwarded-For is trusted (comma-separated, or *); empty: none."
+    )
+    follow_outside_links: bool = Field(
+        False, description="Ingest files that symbolic links point to outside the corpus."
+    )
     judge_model: str | None = Field(None, description="Model that grades answers in the judged eval tier.")
     judge_base_url: str | None = Field(None, description="OpenAI-compatible endpoint of the judge.")
     judge_api_key: str | None = Field(None, description="Key for the judge endpoint.")
+
+    @field_validator("index_dir")
+    @classmethod
+    def _index_dir_is_a_folder(cls, value: Path) -> Path:
+        if value.exists() and not value.is_dir():
+            raise ValueError(f"{value} is a file, not a folder")
+        return value
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate_limit_parses(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise ValueError("must look like '120/minute' (N/second, N/minute or N/hour)") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _embedder_has_a_key(self) -> Settings:
+        if self.embedder == "openai" and not (self.openai_api_key or self.openai_base_url):
+            raise ValueError("the openai embedder needs OPENAI_API_KEY (or OPENAI_BASE_URL for a local server)")
+        return self
+
+    @classmethod
+    def load(cls) -> Settings:
+        """Settings from the environment; a bad value is an :class:`InvalidSetting` naming the
+        variable, never pydantic's own text."""
+        try:
+            return cls()
+        except ValidationError as exc:
+            raise _invalid(exc, env=True) from exc
 
     @property
     def answer_backend(self) -> Literal["extractive", "openai"]:
@@ -74,7 +117,17 @@ class Settings(BaseSettings):
         try:
             return type(self).model_validate({**self.model_dump(), **given})
         except ValidationError as exc:
-            from .errors import InvalidSetting
+            raise _invalid(exc, env=False) from exc
 
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise InvalidSetting(f"Invalid setting: {problems}") from exc
+
+def _invalid(exc: ValidationError, env: bool) -> Exception:
+    """One plain line per problem: the variable (or setting) and what is wrong with it."""
+    from .errors import InvalidSetting
+
+    problems = []
+    for error in exc.errors():
+        field = ".".join(map(str, error["loc"]))
+        name = f"ASSISTANT_{field.upper()}" if env and field else (field or "settings")
+        message = str(error["msg"]).removeprefix("Value error, ")
+        problems.append(f"{name}: {message}")
+    return InvalidSetting("Invalid setting: " + "; ".join(problems))

@@ -116,3 +116,131 @@ def test_nul_byte_is_rejected_by_the_library(seed_assistant) -> None:
 
     with pytest.raises(InvalidQuestion, match="U\\+0000"):
         seed_assistant.ask("Who leads\x00 the delegation?")
+
+
+# ---------------------------------------------------------------- bad input, plain words, documented codes
+
+
+def _run_bytes(args: list[bytes], settings: Settings | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    if settings is not None:
+        environ["ASSISTANT_INDEX_DIR"] = str(settings.index_dir)
+    environ.update(env)
+    return subprocess.run([sys.executable.encode(), b"-m", b"assistant", *args], cwd=ROOT, env=environ,
+                          capture_output=True, text=True, errors="replace", timeout=120)  # fmt: skip
+
+
+def _plain(proc: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in proc.stderr and "pydantic" not in proc.stderr and "unexpected failure" not in proc.stderr
+
+
+def test_a_question_with_an_invalid_byte(seed_settings: Settings) -> None:
+    proc = _run_bytes([b"ask", b"Who leads\xff the team?"], seed_settings)
+    assert proc.returncode == 2 and "not valid text" in proc.stderr
+    _plain(proc)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("[" * 100_000 + "]" * 100_000, "nested too deeply"), (None, "larger than 1024 KiB")],
+)
+def test_history_files_that_are_not_conversations(
+    seed_settings: Settings, tmp_path: Path, content: str | None, message: str
+) -> None:
+    path = Path("/dev/zero") if content is None else tmp_path / "h.json"
+    if content is not None:
+        path.write_text(content)
+    proc = run(["ask", "Who met Rubio?", "--history", str(path)], seed_settings)
+    assert proc.returncode == 2 and message in proc.stderr
+    _plain(proc)
+
+
+def test_a_golden_file_nested_too_deeply(seed_settings: Settings, tmp_path: Path) -> None:
+    golden = tmp_path / "g.jsonl"
+    golden.write_text(
+        '{"id": "x", "question": "Q", "facts": ' + "[" * 5000 + "]" * 5000 + ', "sources": [], "kind": "fact"}\n'
+    )
+    proc = run(["eval", "--golden", str(golden), "--report", str(tmp_path / "r")], seed_settings)
+    assert proc.returncode == 2 and "nested too deeply" in proc.stderr
+    _plain(proc)
+
+
+@pytest.mark.parametrize("damage", ["chunks.jsonl", "documents.jsonl", "bm25"])
+def test_a_damaged_index_says_how_to_rebuild(tmp_path: Path, corpus_copy: Path, damage: str) -> None:
+    import shutil
+
+    settings = Settings(index_dir=tmp_path / "idx", corpus_dir=corpus_copy)
+    assert run(["ingest", "--quiet"], settings).returncode == 0
+    snapshot = next((tmp_path / "idx" / "snapshots").iterdir())
+    target = snapshot / damage
+    if target.is_dir():
+        shutil.rmtree(target)
+    else:
+        target.write_text(target.read_text()[: len(target.read_text()) // 2])
+    proc = run(["ask", "Who met Rubio?"], settings)
+    assert proc.returncode == 3 and "is damaged" in proc.stderr and "assistant ingest --rebuild" in proc.stderr
+    _plain(proc)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"ASSISTANT_CHUNK_SIZE": "50"}, "ASSISTANT_CHUNK_SIZE: Input should be greater than or equal to 100"),
+        ({"ASSISTANT_PORT": "99999"}, "ASSISTANT_PORT: Input should be less than or equal to 65535"),
+        ({"ASSISTANT_EMBEDDER": "openai"}, "the openai embedder needs OPENAI_API_KEY"),
+        ({"ASSISTANT_RATE_LIMIT": "lots"}, "ASSISTANT_RATE_LIMIT: must look like '120/minute'"),
+    ],
+)
+def test_bad_settings_in_plain_words(seed_settings: Settings, env: dict[str, str], message: str) -> None:
+    proc = run(["ask", "Who met Rubio?"], seed_settings, **env)
+    assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+    assert "errors.pydantic.dev" not in proc.stderr
+    _plain(proc)
+
+
+def test_index_dir_that_is_a_file(tmp_path: Path) -> None:
+    file = tmp_path / "not-a-folder"
+    file.write_text("x")
+    proc = run(["ask", "Who met Rubio?", "--index-dir", str(file)])
+    assert proc.returncode == 2 and "is a file, not a folder" in proc.stderr
+    _plain(proc)
+
+
+@pytest.mark.parametrize(
+    ("site", "message"),
+    [
+        ('secret_file = "/nonexistent/hr.secret"', "its secret_file /nonexistent/hr.secret cannot be read"),
+        ('secret = ""', "its secret is 0 bytes long; at least 32"),
+        ('secret = "short"', "its secret is 5 bytes long"),
+    ],
+)
+def test_a_bad_site_secret_stops_serve(seed_settings: Settings, tmp_path: Path, site: str, message: str) -> None:
+    sites = tmp_path / "sites.toml"
+    sites.write_text(f'[sites.payroll]\norigins = ["https://payroll.example.com"]\n{site}\n')
+    proc = run(["serve", "--sites", str(sites), "--port", "1"], seed_settings)
+    assert proc.returncode == 2 and "Site 'payroll'" in proc.stderr and message in proc.stderr
+    _plain(proc)
+
+
+def test_serve_on_a_port_in_use(seed_settings: Settings) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        proc = run(["serve", "--port", str(port)], seed_settings)
+    assert proc.returncode == 5 and f"Cannot listen on 127.0.0.1:{port}" in proc.stderr
+    _plain(proc)
+
+
+def test_ingesting_an_empty_folder_does_not_empty_the_index(tmp_path: Path, corpus_copy: Path) -> None:
+    settings = Settings(index_dir=tmp_path / "idx", corpus_dir=corpus_copy)
+    assert run(["ingest", "--quiet"], settings).returncode == 0
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    proc = run(["ingest", str(empty), "--quiet"], settings)
+    assert proc.returncode == 1 and "would remove all 2 documents" in proc.stderr and "--allow-empty" in proc.stderr
+    assert "Rubio" in json.loads(run(["ask", "--json", "Who met Sybiha in Antalya?"], settings).stdout)["answer"]
+    proc = run(["ingest", str(empty), "--quiet", "--allow-empty"], settings)
+    assert proc.returncode == 0 and "2 removed" in proc.stdout

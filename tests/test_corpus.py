@@ -118,3 +118,46 @@ def test_seeds_match_the_shared_corpus_byte_for_byte() -> None:
     assert ours == sorted(p.name for p in shared.iterdir() if p.is_file())
     for name in ours:
         assert (SEEDS / name).read_bytes() == (shared / name).read_bytes()
+
+
+# ---------------------------------------------------------------- files that must not stop or fool an ingest
+
+
+def test_a_file_name_that_is_not_utf8_is_named_and_skipped(tmp_path: Path, corpus_copy: Path) -> None:
+    import os
+
+    os.close(os.open(bytes(corpus_copy) + b"/bad-\xff-name.txt", os.O_CREAT | os.O_WRONLY))
+    with open(bytes(corpus_copy) + b"/bad-\xff-name.txt", "wb") as f:
+        f.write(b"Some text about a river.")
+    report = ingest(Settings(index_dir=tmp_path / "idx", corpus_dir=corpus_copy), progress=False)
+    assert len(report.added) == 2
+    assert [(e.doc_id, e.reason) for e in report.failed] == [
+        ("bad-\\xff-name.txt", "its file name is not valid UTF-8; rename it to index it")
+    ]
+
+
+def test_links_that_loop_or_leave_the_corpus_are_reported_not_followed(tmp_path: Path, corpus_copy: Path) -> None:
+    outside = tmp_path / "secret.txt"
+    outside.write_text("The launch code is 0000.")
+    (corpus_copy / "passwd.txt").symlink_to(outside)
+    (corpus_copy / "loop").symlink_to(corpus_copy)
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "private.txt").write_text("Not part of the corpus.")
+    (corpus_copy / "elsewhere").symlink_to(tmp_path / "other")
+    sources = list(discover([corpus_copy]))
+    errors = {e.doc_id: e.reason for e in sources if isinstance(e, DocumentError)}
+    assert errors == {
+        "loop/": "is a symbolic link loop; not followed",
+        "elsewhere/": "links outside the corpus folder; not followed",
+        "passwd.txt": "is a link to a file outside the corpus folder; skipped",
+    }
+    assert sorted(s.doc_id for s in sources if isinstance(s, Source)) == sorted(p.name for p in SEEDS.glob("*.txt"))
+    allowed = {s.doc_id for s in discover([corpus_copy], follow_outside_links=True) if isinstance(s, Source)}
+    assert "passwd.txt" in allowed
+
+
+def test_nul_bytes_anywhere_mark_a_binary_file(tmp_path: Path) -> None:
+    path = tmp_path / "late.txt"
+    path.write_bytes(b"a" * 10_000 + b"\x00" + b"b" * 10)
+    with pytest.raises(DocumentError, match="looks like a binary file"):
+        read(Source(path, "late.txt"))

@@ -161,7 +161,9 @@ def test_api_bad_input_in_plain_words(web, body: dict, status: int, message: str
 
 
 def test_api_rejects_invalid_json(web) -> None:
-    r = httpx.post(f"{web['url']}/api/ask", content=b"{not json", timeout=30)
+    r = httpx.post(
+        f"{web['url']}/api/ask", content=b"{not json", headers={"Content-Type": "application/json"}, timeout=30
+    )
     assert r.status_code == 400 and "not valid JSON" in r.json()["error"]
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from .conftest import ROOT
 from .servers import free_port, running
@@ -21,9 +22,9 @@ REPORT_DIR = Path(os.environ.get("ASSISTANT_TEST_REPORT_DIR", ROOT / "evals" / "
 
 
 @contextmanager
-def assistant_server(workdir: Path, env: dict[str, str]) -> Iterator[str]:
+def assistant_server(workdir: Path, env: dict[str, str], keep_process: bool = False) -> Iterator[Any]:
     """``assistant serve`` in a child process whose sockets may only reach loopback; every
-    attempt to go further is logged to ``workdir/net.log``."""
+    attempt to go further is logged to ``workdir/net.log``. Yields the URL, or (URL, process)."""
     guard = workdir / "guard"
     guard.mkdir(exist_ok=True)
     (guard / "sitecustomize.py").write_text(GUARD)
@@ -38,8 +39,8 @@ def assistant_server(workdir: Path, env: dict[str, str]) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     cmd = [sys.executable, "-m", "assistant", "serve"]
-    with running(cmd, workdir / "server.log", f"{url}/api/health", cwd=ROOT, env=environ):
-        yield url
+    with running(cmd, workdir / "server.log", f"{url}/api/health", cwd=ROOT, env=environ) as proc:
+        yield (url, proc) if keep_process else url
 
 
 @contextmanager

@@ -47,6 +47,8 @@ def load(path: Path) -> list[Case]:
         where = f"{path}:{number}"
         try:
             data = json.loads(line)
+        except RecursionError as exc:
+            raise GoldenError(f"{where}: nested too deeply to be a golden case") from exc
         except ValueError as exc:
             raise GoldenError(f"{where}: not valid JSON ({exc.args[0]})") from exc
         case = _case(data, where)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,19 +30,73 @@ class Source:
     doc_id: str
 
 
-def discover(paths: list[Path]) -> Iterator[Source]:
-    """Every supported file under ``paths``, in a stable order; ids are relative to each root."""
+def discover(paths: list[Path], follow_outside_links: bool = False) -> Iterator[Source | DocumentError]:
+    """Every supported file under ``paths`` in a stable order (ids relative to each root), and a
+    :class:`DocumentError` for each thing skipped on the way: a folder that cannot be read, a
+    symbolic-link loop, a link leaving the corpus folder (unless ``follow_outside_links``), a
+    file name that is not valid UTF-8."""
     for root in paths:
         if root.is_file():
-            yield Source(root, root.name)
+            yield _source(root, root.name, root.parent, follow_outside_links)
             continue
         if not root.exists():
             raise DocumentError(str(root), "no such file or folder")
-        for path in sorted(p for p in root.rglob("*") if p.is_file()):
-            if path.name.endswith(SIDECAR_SUFFIX) or path.name.startswith("."):
+        yield from _walk(root, follow_outside_links)
+
+
+def _walk(root: Path, follow_outside_links: bool) -> Iterator[Source | DocumentError]:
+    base = root.resolve()
+    problems: list[DocumentError] = []
+
+    def unreadable(exc: OSError) -> None:
+        where = Path(exc.filename).relative_to(root).as_posix() if exc.filename else str(root)
+        problems.append(DocumentError(_printable(where) + "/", f"folder cannot be read ({exc.strerror or exc})"))
+
+    found: list[Source | DocumentError] = []
+    seen_folders = {base}
+    for folder, dirs, files in os.walk(root, onerror=unreadable, followlinks=True):
+        here = Path(folder)
+        kept = []
+        for name in sorted(dirs):
+            sub = here / name
+            if name.startswith("."):
                 continue
-            if path.suffix.lower() in SUPPORTED:
-                yield Source(path, path.relative_to(root).as_posix())
+            target = sub.resolve()
+            rel = _printable(sub.relative_to(root).as_posix())
+            if target in seen_folders or target in sub.parents or target == base:
+                problems.append(DocumentError(rel + "/", "is a symbolic link loop; not followed"))
+            elif not _inside(target, base) and not follow_outside_links:
+                problems.append(DocumentError(rel + "/", "links outside the corpus folder; not followed"))
+            else:
+                seen_folders.add(target)
+                kept.append(name)
+        dirs[:] = kept
+        for name in sorted(files):
+            path = here / name
+            if name.endswith(SIDECAR_SUFFIX) or name.startswith(".") or path.suffix.lower() not in SUPPORTED:
+                continue
+            found.append(_source(path, path.relative_to(root).as_posix(), base, follow_outside_links))
+    yield from problems
+    yield from sorted(found, key=lambda s: s.doc_id)
+
+
+def _source(path: Path, doc_id: str, base: Path, follow_outside_links: bool) -> Source | DocumentError:
+    try:
+        doc_id.encode("utf-8")
+    except UnicodeEncodeError:
+        return DocumentError(_printable(doc_id), "its file name is not valid UTF-8; rename it to index it")
+    if path.is_symlink() and not follow_outside_links and not _inside(path.resolve(), base):
+        return DocumentError(doc_id, "is a link to a file outside the corpus folder; skipped")
+    return Source(path, doc_id)
+
+
+def _inside(path: Path, base: Path) -> bool:
+    return path == base or base in path.parents
+
+
+def _printable(name: str) -> str:
+    """A file name with its undecodable bytes shown as escapes, fit for a message."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def read(source: Source) -> Document:
@@ -73,7 +128,7 @@ def read(source: Source) -> Document:
 
 
 def _decode(source: Source, raw: bytes) -> str:
-    if b"\x00" in raw[:4096]:
+    if b"\x00" in raw:
         raise DocumentError(source.doc_id, "looks like a binary file, not text")
     try:
         return raw.decode("utf-8")

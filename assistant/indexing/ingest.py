@@ -21,7 +21,7 @@ from pathlib import Path
 from chromadb.api import ClientAPI
 from tqdm import tqdm
 
-from ..errors import DocumentError, IngestBusy
+from ..errors import DocumentError, EmptyCorpus, IngestBusy
 from ..models import Chunk
 from ..settings import Settings
 from ..text.analysis import analyser_version
@@ -70,6 +70,7 @@ def ingest(
     rebuild: bool = False,
     progress: bool | None = None,
     before_swap: Callable[[], None] | None = None,
+    allow_empty: bool = False,
 ) -> IngestReport:
     """Make the index mirror ``paths`` (default: the corpus folder).
 
@@ -100,7 +101,14 @@ def ingest(
         fresh: list[Chunk] = []
         seen_paths: dict[str, Path] = {}
 
-        sources = list(corpus.discover(roots))
+        found = list(corpus.discover(roots, settings.follow_outside_links))
+        report.failed += [f for f in found if isinstance(f, DocumentError)]
+        sources = [f for f in found if isinstance(f, corpus.Source)]
+        if not sources and old is not None and old.docs and not allow_empty:
+            raise EmptyCorpus(
+                f"No documents were found in {', '.join(map(str, roots))}; ingesting it would remove all "
+                f"{len(old.docs)} documents from the index. Pass --allow-empty to do that."
+            )
         for source in tqdm(sources, desc="reading", unit="doc", disable=_quiet(progress, len(sources))):
             if source.doc_id in seen_paths:
                 report.failed.append(

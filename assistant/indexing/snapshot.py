@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import IndexMismatch, IndexMissing
+from ..errors import IndexDamaged, IndexMismatch, IndexMissing
 from ..models import Chunk, Document
 from ..text.analysis import analyser_version
 from .lexical import LexicalIndex
@@ -90,18 +90,30 @@ def load(index_dir: Path) -> Snapshot:
             f"The index in {index_dir}/ has format {manifest.get('format')}, this version reads "
             f"{FORMAT}. Rebuild it with `assistant ingest --rebuild`."
         )
-    chunks = [Chunk(**row) for row in _read_jsonl(folder / "chunks.jsonl")]
-    texts = {row["doc_id"]: row["text"] for row in _read_jsonl(folder / "documents.jsonl")}
-    version = manifest.get("lexical", "")
-    if version == analyser_version():
-        lexical = LexicalIndex.load(folder / "bm25", len(chunks))
-    else:  # built by an older analyser: rebuild in memory (cheap); the next ingest persists it
-        lexical = LexicalIndex.build([c.text for c in chunks])
+    try:
+        chunks = [Chunk(**row) for row in _read_jsonl(folder / "chunks.jsonl")]
+        texts = {row["doc_id"]: row["text"] for row in _read_jsonl(folder / "documents.jsonl")}
+        docs = {k: DocEntry(**v) for k, v in manifest["docs"].items()}
+        expected = sum(len(d.chunk_ids) for d in docs.values())
+        if len(chunks) != expected or set(texts) != set(docs):
+            raise ValueError(
+                f"{len(chunks)} chunks and {len(texts)} texts for {expected} chunks of {len(docs)} documents"
+            )
+        version = manifest.get("lexical", "")
+        if version == analyser_version():
+            lexical = LexicalIndex.load(folder / "bm25", len(chunks))
+        else:  # built by an older analyser: rebuild in memory (cheap); the next ingest persists it
+            lexical = LexicalIndex.build([c.text for c in chunks])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IndexDamaged(
+            f"The index in {index_dir}/ is damaged ({type(exc).__name__}: {exc}). "
+            "Rebuild it with `assistant ingest --rebuild`."
+        ) from exc
     return Snapshot(
         name=name,
         collection=manifest["collection"],
         embedder=manifest["embedder"],
-        docs={k: DocEntry(**v) for k, v in manifest["docs"].items()},
+        docs=docs,
         chunks=chunks,
         texts=texts,
         lexical=lexical,

@@ -15,10 +15,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from ..errors import AssistantError, IndexMismatch, IndexMissing, InvalidQuestion
-from ..inputs import is_history
+from ..inputs import parse_json, validate_history, validate_question
 from ..pipeline import Assistant
 from ..settings import Settings
-from .sites import Denied, Sites, origin_of
+from .sites import FIRST_PARTY, Denied, Site, Sites, origin_of
 from .stream import events
 
 
@@ -44,45 +44,63 @@ def _status(exc: AssistantError) -> int:
 def build_router(assistant: Assistant, settings: Settings, sites: Sites) -> APIRouter:
     router = APIRouter()
 
-    def cors(request: Request) -> dict[str, str]:
+    def cors(request: Request, site: Site | None = None) -> dict[str, str]:
+        """CORS headers: another origin may read the response only for a site it belongs to."""
         origin = origin_of(request.headers.get("origin"))
-        if origin and origin in sites.all_origins:
+        if site is not None and origin and origin in site.origins:
             return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
         return {"Vary": "Origin"}
 
-    async def parse(request: Request) -> dict[str, Any]:
+    async def read_body(request: Request) -> bytes:
+        """The body, read no further than the limit: a huge or endless chunked upload stops at
+        the limit with a 413 instead of filling memory first."""
+        limit = settings.max_request_bytes
+        too_large = BadRequest(413, f"The request is larger than {limit} bytes.")
         declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > settings.max_request_bytes:
-            raise BadRequest(413, f"The request is larger than {settings.max_request_bytes} bytes.")
-        body = await request.body()
-        if len(body) > settings.max_request_bytes:
-            raise BadRequest(413, f"The request is larger than {settings.max_request_bytes} bytes.")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise too_large
+        parts, size = [], 0
+        async for part in request.stream():
+            size += len(part)
+            if size > limit:
+                raise too_large
+            parts.append(part)
+        return b"".join(parts)
+
+    async def parse(request: Request) -> dict[str, Any]:
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            raise BadRequest(415, 'Send the request as JSON, with the header "Content-Type: application/json".')
+        body = await read_body(request)
         try:
-            data = json.loads(body or b"{}")
-        except ValueError as exc:
-            raise BadRequest(400, f"The request body is not valid JSON ({exc}).") from exc
-        if not isinstance(data, dict) or not isinstance(data.get("question"), str):
-            raise BadRequest(400, 'The request needs a JSON object with a "question" string.')
-        history = data.get("history") or []
-        if not is_history(history):
-            raise BadRequest(400, '"history" must be a list of {"role": "user"|"assistant", "content": "..."}.')
-        if len(history) > 2 * settings.max_history_turns:
-            raise BadRequest(413, f"At most {settings.max_history_turns} earlier turns are accepted.")
+            data = parse_json(body or b"{}", "The request body")
+            if not isinstance(data, dict) or not isinstance(data.get("question"), str):
+                raise InvalidQuestion('The request needs a JSON object with a "question" string.')
+            validate_question(data["question"], settings.max_question_chars)  # a 400 before any stream starts
+            history = validate_history(data.get("history"), settings.max_history_turns, 4 * settings.max_question_chars)
+        except InvalidQuestion as exc:
+            raise BadRequest(400, exc.message) from exc
+        client = request.client.host if request.client else "unknown"
         site = data.get("site")
+        origin = origin_of(request.headers.get("origin"))
         if site is not None:
             auth = request.headers.get("authorization", "")
             token = auth[7:].strip() if auth.lower().startswith("bearer ") else None
-            client = request.client.host if request.client else "unknown"
-            sites.authorize(str(site), token, request.headers.get("origin"), client)
-        return {"question": data["question"], "history": history}
+            chosen = sites.authorize(str(site), token, request.headers.get("origin"), client)
+        else:
+            if origin and origin != origin_of(str(request.base_url)):
+                raise Denied(403, 'A request from another origin must name its "site" (see the widget\'s rules).')
+            sites.limit(FIRST_PARTY, client, settings.rate_limit)
+            chosen = None
+        return {"question": data["question"], "history": history, "site": chosen}
 
     async def checked(request: Request) -> dict[str, Any] | JSONResponse:
         try:
             return await parse(request)
         except BadRequest as exc:
             return _error(exc.status, exc.message, cors(request))
-        except Denied as exc:
-            headers = cors(request)
+        except Denied as exc:  # a host page of the named site may read why (and when to retry)
+            headers = cors(request, sites.sites.get(str(exc.site)) if exc.site else None)
             if exc.retry_after is not None:
                 headers["Retry-After"] = str(exc.retry_after)
             return _error(exc.status, exc.message, headers)
@@ -97,8 +115,8 @@ def build_router(assistant: Assistant, settings: Settings, sites: Sites) -> APIR
         try:
             answer = await run_in_threadpool(assistant.ask, data["question"], data["history"])
         except AssistantError as exc:
-            return _error(_status(exc), exc.message, cors(request))
-        return JSONResponse(answer.to_json(), headers=cors(request))
+            return _error(_status(exc), exc.message, cors(request, data["site"]))
+        return JSONResponse(answer.to_json(), headers=cors(request, data["site"]))
 
     @router.post("/api/ask/stream")
     async def ask_stream(request: Request) -> Response:
@@ -116,14 +134,18 @@ def build_router(assistant: Assistant, settings: Settings, sites: Sites) -> APIR
                     payload = {"error": value}
                 yield f"event: {kind}\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
-        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", **cors(request)}
+        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", **cors(request, data["site"])}
         return StreamingResponse(sse(), media_type="text/event-stream", headers=headers)
 
     @router.options("/api/ask")
     @router.options("/api/ask/stream")
     async def preflight(request: Request) -> Response:
-        headers = cors(request)
-        if "Access-Control-Allow-Origin" in headers:
+        """The body (and so the site) is not known yet: any declared site's origin may go on to
+        send the request, whose own rules then decide."""
+        origin = origin_of(request.headers.get("origin"))
+        headers = {"Vary": "Origin"}
+        if origin and origin in sites.all_origins:
+            headers["Access-Control-Allow-Origin"] = origin
             headers.update(
                 {
                     "Access-Control-Allow-Methods": "POST, OPTIONS",
@@ -171,5 +193,14 @@ def build_router(assistant: Assistant, settings: Settings, sites: Sites) -> APIR
                 },
             }
         )
+
+    @router.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"])
+    async def elsewhere(request: Request, rest: str) -> Response:
+        """Anything else under /api/ answers in the documented ``{"error": ...}`` shape."""
+        if rest in ("ask", "ask/stream"):
+            return _error(405, f"{request.method} is not allowed on /api/{rest}; use POST.", {"Allow": "POST, OPTIONS"})
+        if rest == "health" or rest.startswith("chunks/"):
+            return _error(405, f"{request.method} is not allowed on /api/{rest}; use GET.", {"Allow": "GET"})
+        return _error(404, f"There is no /api/{rest}.")
 
     return router

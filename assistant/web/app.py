@@ -6,10 +6,13 @@ Fonts), FastAPI's CDN-hosted docs pages are off, Gradio analytics and share link
 
 from __future__ import annotations
 
+import logging
 import os
+import socket
 
 from fastapi import FastAPI
 
+from ..errors import AssistantError, PortInUse
 from ..pipeline import Assistant
 from ..settings import Settings
 from .api import build_router as api_router
@@ -26,6 +29,10 @@ def create_app(settings: Settings) -> FastAPI:
 
     assistant = Assistant(settings)
     sites = Sites.load(settings.sites_file)
+    try:
+        _ = assistant.retriever  # open the index now: the server is ready when it says so
+    except AssistantError as exc:  # no index yet: the page and /api/health say so in plain words
+        logging.getLogger(__name__).warning("%s", exc.message)
     app = FastAPI(title="Istanbul talks assistant", docs_url=None, redoc_url=None, openapi_url=None)
     app.include_router(api_router(assistant, settings, sites))
     app.include_router(widget_router(sites))
@@ -35,7 +42,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     return gr.mount_gradio_app(
         app,
-        build_page(assistant, settings),
+        build_page(assistant, settings, sites),
         path="/",
         theme=theme,
         css=CSS,
@@ -50,6 +57,30 @@ def create_app(settings: Settings) -> FastAPI:
 def serve(settings: Settings) -> None:
     import uvicorn
 
+    _check_port(settings.host, settings.port)
     app = create_app(settings)
     print(f"Serving on http://{settings.host}:{settings.port}{settings.root_path}/", flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, root_path=settings.root_path, log_level="warning")
+    forwarded = settings.forwarded_allow_ips.strip()
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        root_path=settings.root_path,
+        log_level="warning",
+        # X-Forwarded-For decides who a client is (and so its rate limit): trusted only from the
+        # proxies named in ASSISTANT_FORWARDED_ALLOW_IPS, never by default.
+        proxy_headers=bool(forwarded),
+        forwarded_allow_ips=forwarded or None,
+    )
+
+
+def _check_port(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise PortInUse(
+                f"Cannot listen on {host}:{port} ({exc.strerror or exc}). Another server may be running there; "
+                "stop it or pick another port with --port."
+            ) from exc

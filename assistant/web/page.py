@@ -4,7 +4,6 @@ quote highlighted in its passage, examples, follow-ups, feedback and export."""
 from __future__ import annotations
 
 import html
-import json
 import tempfile
 import time
 import uuid
@@ -15,13 +14,15 @@ from typing import Any
 
 import gradio as gr
 
-from ..errors import AssistantError
+from ..errors import AssistantError, InvalidQuestion
+from ..inputs import parse_json, validate_history
 from ..pipeline import Assistant
 from ..settings import Settings
 from ..text.analysis import stopwords
 from ..text.names import name_runs
 from . import export, feedback
 from .render import answer_html, error_html, sources_html
+from .sites import FIRST_PARTY, Denied, Sites
 from .stream import events
 
 REDRAW_SECONDS = 0.04  # at most 25 redraws a second while an answer streams in
@@ -90,7 +91,7 @@ def _exports(turns: list[dict[str, Any]]) -> tuple[Any, Any]:
     return gr.update(value=str(md), interactive=True), gr.update(value=str(js), interactive=True)
 
 
-def build_page(assistant: Assistant, settings: Settings) -> gr.Blocks:
+def build_page(assistant: Assistant, settings: Settings, sites: Sites) -> gr.Blocks:
     def respond(question: str, chat: list[dict[str, Any]], state: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
         turns, owners = state["turns"], state["owners"]
         chat = [*chat, {"role": "user", "content": html.escape(question)}]
@@ -139,19 +140,31 @@ def build_page(assistant: Assistant, settings: Settings) -> gr.Blocks:
         md, js = _exports([])
         return [], empty, sources_html(None, []), "", md, js, ""
 
-    def api_ask(question: str, history: str = "[]") -> dict[str, Any]:
-        """Gradio API twin of POST /api/ask: the answer object for a question and JSON history."""
+    def api_ask(question: str, history: str = "[]", request: gr.Request | None = None) -> dict[str, Any]:
+        """Gradio API twin of POST /api/ask: the answer object for a question and JSON history,
+        under the same checks, size limits and first-party rate limit as the JSON API."""
         try:
-            return assistant.ask(question, json.loads(history or "[]")).to_json()
-        except (AssistantError, ValueError) as exc:
-            raise gr.Error(getattr(exc, "message", str(exc))) from exc
+            if (
+                not isinstance(history, str)
+                or len(history.encode("utf-8", "surrogatepass")) > settings.max_request_bytes
+            ):
+                raise InvalidQuestion(f"The history is larger than {settings.max_request_bytes} bytes, or not text.")
+            data = parse_json(history or "[]", "The history")
+            turns = validate_history(data, settings.max_history_turns, 4 * settings.max_question_chars)
+            client = request.client.host if request is not None and request.client else "unknown"
+            sites.limit(FIRST_PARTY, client, settings.rate_limit)
+            return assistant.ask(question, turns).to_json()
+        except AssistantError as exc:
+            raise gr.Error(exc.message) from exc
+        except Denied as exc:
+            raise gr.Error(exc.message) from exc
 
     with gr.Blocks(title="Istanbul talks assistant", analytics_enabled=False) as page:
         state = gr.State({"turns": [], "owners": []})
         gr.HTML(
             "<h1 style='margin:0'>Istanbul talks assistant</h1>"
-            "<p style='margin:4px 0 0'>Answers come only from the indexed articles on the May 2025 "
-            "Ukraine–Russia talks; every sentence cites the passage it came from.</p>"
+            "<p style='margin:4px 0 0'>Answers come only from the indexed documents; every sentence "
+            "cites the passage it came from.</p>"
         )
         with gr.Row():
             with gr.Column(scale=3):

@@ -19,33 +19,33 @@ token gets 401; a client over the rate limit gets 429 with ``Retry-After``.
 from __future__ import annotations
 
 import math
-import re
 import secrets
-import threading
 import time
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
 import jwt
+import limits
 
 from ..errors import InvalidSetting
 
 MAX_TOKEN_SECONDS = 3600
 PANEL_TOKEN_SECONDS = 900
-_RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour)\s*$")
-_PER = {"second": 1, "minute": 60, "hour": 3600}
+MIN_SECRET_BYTES = 32  # HS256 wants a key at least as long as its hash (RFC 7518, 3.2)
+FIRST_PARTY = "first-party"  # the rate-limit bucket of calls that name no site
 
 
 class Denied(Exception):
     """A request the site's rules do not allow; ``status`` is the HTTP status to answer with."""
 
-    def __init__(self, status: int, message: str, retry_after: int | None = None) -> None:
+    def __init__(self, status: int, message: str, retry_after: int | None = None, site: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.retry_after = retry_after
+        self.site = site
 
 
 def origin_of(url: str | None) -> str | None:
@@ -62,30 +62,23 @@ def origin_of(url: str | None) -> str | None:
 class Site:
     name: str
     origins: list[str]
-    rate: int
-    per_seconds: int
+    rate: str  # "30/minute"
     secret: str | None = None
 
 
-@dataclass
 class RateLimiter:
-    """A token bucket per key: ``rate`` requests per ``per_seconds``, refilled smoothly."""
+    """Moving-window limits per key, with the ``limits`` library (in-process storage)."""
 
-    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    def __init__(self) -> None:
+        self._limiter = limits.strategies.MovingWindowRateLimiter(limits.storage.MemoryStorage())
 
-    def take(self, key: str, rate: int, per_seconds: int) -> int | None:
+    def take(self, key: str, rate: str) -> int | None:
         """None when allowed; otherwise the seconds to wait before the next request."""
-        refill = rate / per_seconds
-        now = time.monotonic()
-        with self._lock:
-            tokens, last = self._buckets.get(key, (float(rate), now))
-            tokens = min(float(rate), tokens + (now - last) * refill)
-            if tokens >= 1:
-                self._buckets[key] = (tokens - 1, now)
-                return None
-            self._buckets[key] = (tokens, now)
-            return max(1, math.ceil((1 - tokens) / refill))
+        item = limits.parse(rate)
+        if self._limiter.hit(item, key):
+            return None
+        reset = self._limiter.get_window_stats(item, key).reset_time
+        return max(1, math.ceil(reset - time.time()))
 
 
 class Sites:
@@ -107,13 +100,12 @@ class Sites:
             origins = [origin_of(o) for o in raw.get("origins", [])]
             if not origins or None in origins:
                 raise InvalidSetting(f"Site {name!r} in {path} needs 'origins', each like https://host[:port]")
-            m = _RATE.match(str(raw.get("rate_limit", "30/minute")))
-            if not m:
-                raise InvalidSetting(f"Site {name!r}: rate_limit must look like '30/minute'")
-            secret = raw.get("secret")
-            if raw.get("secret_file"):
-                secret = Path(raw["secret_file"]).read_text(encoding="utf-8").strip()
-            sites[name] = Site(name, origins, int(m.group(1)), _PER[m.group(2)], secret)  # type: ignore[arg-type]
+            rate = str(raw.get("rate_limit", "30/minute"))
+            try:
+                limits.parse(rate)
+            except ValueError as exc:
+                raise InvalidSetting(f"Site {name!r} in {path}: rate_limit must look like '30/minute'") from exc
+            sites[name] = Site(name, origins, rate, _secret(name, path, raw))  # type: ignore[arg-type]
         return cls(sites)
 
     @property
@@ -152,10 +144,40 @@ class Sites:
                 raise Denied(401, "The panel token was issued for another site.")
         elif origin_of(origin) not in site.origins:
             raise Denied(403, f"Requests for site {site.name!r} are accepted only from its allowed origins.")
-        wait = self.limiter.take(f"{site.name}|{client}", site.rate, site.per_seconds)
+        try:
+            self.limit(site.name, client, site.rate)
+        except Denied as exc:
+            exc.site = site.name
+            raise
+        return site
+
+    def limit(self, bucket: str, client: str, rate: str) -> None:
+        """Count one request of ``client`` in ``bucket``; :class:`Denied` (429) over the limit."""
+        wait = self.limiter.take(f"{bucket}|{client}", rate)
         if wait is not None:
             raise Denied(429, f"Too many questions from this address; try again in {wait} s.", retry_after=wait)
-        return site
+
+
+def _secret(name: str, path: Path, raw: dict) -> str | None:
+    """A site's shared secret, from ``secret`` or ``secret_file``; an empty, short or unreadable
+    one stops the server at start-up, since it would silently turn the site into an open one."""
+    if "secret" not in raw and "secret_file" not in raw:
+        return None
+    if raw.get("secret_file"):
+        try:
+            secret = Path(raw["secret_file"]).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise InvalidSetting(
+                f"Site {name!r} in {path}: its secret_file {raw['secret_file']} cannot be read ({exc.strerror or exc})"
+            ) from exc
+    else:
+        secret = str(raw.get("secret") or "")
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        raise InvalidSetting(
+            f"Site {name!r} in {path}: its secret is {len(secret.encode())} bytes long; at least {MIN_SECRET_BYTES} "
+            "are needed (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+        )
+    return secret
 
 
 def _decode(token: str, key: str | bytes, what: str) -> dict:

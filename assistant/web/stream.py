@@ -8,6 +8,7 @@ what went wrong in plain words.
 
 from __future__ import annotations
 
+import logging
 import queue
 import re
 import threading
@@ -27,8 +28,9 @@ def events(assistant: Assistant, question: str, history: list[dict[str, str]]) -
             box.put(("answer", answer))
         except AssistantError as exc:
             box.put(("error", exc.message))
-        except Exception as exc:  # a bug must still reach the user as words, not a hang
-            box.put(("error", f"Something went wrong while answering ({type(exc).__name__})."))
+        except Exception:  # a bug must still reach the user as words, not a hang or a traceback
+            logging.getLogger(__name__).exception("answering %r failed", question)
+            box.put(("error", "Something went wrong while answering; the error was logged on the server."))
         finally:
             box.put(None)
 
