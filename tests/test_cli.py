@@ -89,7 +89,7 @@ def test_bad_history_file(seed_settings: Settings, tmp_path: Path) -> None:
 
 
 def test_no_index_yet_names_the_command(tmp_path: Path) -> None:
-    proc = run(["ask", "Who leads the Ukrainian delegation?"], ASSISTANT_INDEX_DIR=str(tmp_path / "none"))
+    proc = run(["ask", "Who met Rubio in Antalya?"], ASSISTANT_INDEX_DIR=str(tmp_path / "none"))
     assert proc.returncode == 3
     assert "assistant ingest" in proc.stderr and "Traceback" not in proc.stderr
 

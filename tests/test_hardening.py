@@ -175,8 +175,12 @@ def test_a_cold_server_under_50_concurrent_clients(tmp_path: Path, seed_settings
     """500 requests from 50 clients at once, half of them streamed, on a server that has just
     started: every one answered, the index opened once, memory steady."""
     env = {"ASSISTANT_INDEX_DIR": str(seed_settings.index_dir), "ASSISTANT_RATE_LIMIT": "100000/minute"}
-    questions = ["Which palace are the negotiations believed to be held in?", "What percentage tariff did Graham want?",
-                 "In which city did Zelensky meet Erdogan?", "What did Xi Jinping say about the talks?"]  # fmt: skip
+    questions = [
+        "Which palace are the negotiations believed to be held in?",
+        "What percentage tariff did Graham want?",
+        "In which city did Zelensky meet Erdogan?",
+        "What did the Chinese foreign ministry say about the ceasefire?",
+    ]
     with assistant_server(tmp_path, env, keep_process=True) as (url, proc):
         first = post(f"{url}/api/ask", {"question": questions[0]})
         assert first.status_code == 200

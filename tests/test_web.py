@@ -207,7 +207,7 @@ def test_page_streams_cites_and_follows_up(page, web) -> None:
 
 def test_refusal_and_conflict_look_different(page, web) -> None:
     page.goto(web["url"] + "/")
-    refusal = ask_page(page, "What did Xi Jinping say about the talks?")
+    refusal = ask_page(page, "What did the Chinese foreign ministry say about the ceasefire?")
     assert "reply-refusal" in refusal.get_attribute("class")
     assert refusal.locator(".badge-refusal").inner_text() == "Not in the documents"
     conflict = ask_page(page, "Does Zelensky plan to attend the negotiations in Istanbul?")
