@@ -61,6 +61,7 @@ class Model:
     relevance_floor: float  # below this even an LLM is not asked: retrieval found nothing at all
     extra_sentence: float  # a further sentence joins the answer at this ranker probability
     top_k: int  # chunks whose sentences are candidates
+    conflict_score: float = 0.05  # ranker probability for a sentence to count as a side of a disagreement
     meta: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -71,6 +72,7 @@ class Model:
             "relevance_floor": round(self.relevance_floor, 6),
             "extra_sentence": round(self.extra_sentence, 6),
             "top_k": self.top_k,
+            "conflict_score": round(self.conflict_score, 6),
             "meta": self.meta,
         }
 
@@ -83,6 +85,7 @@ class Model:
             relevance_floor=float(data["relevance_floor"]),
             extra_sentence=float(data["extra_sentence"]),
             top_k=int(data["top_k"]),
+            conflict_score=float(data.get("conflict_score", data["extra_sentence"])),
             meta=data.get("meta", {}),
         )
 

@@ -6,6 +6,7 @@ so a second run over an unchanged corpus costs a few milliseconds.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -15,9 +16,13 @@ from ..settings import Settings
 CACHE = Path("evals/.cache/indexes")
 
 
-def index_settings(base: Settings, corpus: Path, cache: Path = CACHE) -> Settings:
-    """Settings that point at an up-to-date index of ``corpus`` (built or updated now)."""
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", corpus.resolve().as_posix()).strip("-")[-80:]
-    settings = base.with_overrides(index_dir=cache / slug, corpus_dir=corpus).model_copy(update={"chroma_url": None})
-    ingest(settings, [corpus], progress=False)
+def index_settings(base: Settings, corpus: Path | list[Path], cache: Path = CACHE) -> Settings:
+    """Settings that point at an up-to-date index of the ``corpus`` folder(s), built or updated now."""
+    folders = corpus if isinstance(corpus, list) else [corpus]
+    name = "+".join(f.resolve().as_posix() for f in folders)
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")[-80:] + "-" + hashlib.sha1(name.encode()).hexdigest()[:8]
+    settings = base.with_overrides(index_dir=cache / slug, corpus_dir=folders[0]).model_copy(
+        update={"chroma_url": None}
+    )
+    ingest(settings, folders, progress=False)
     return settings

@@ -10,7 +10,7 @@ from typing import Any
 from .scoring import CaseResult
 
 # Shown in the summary; "max" metrics are better when lower.
-_LOWER_IS_BETTER = {"uncited_sentence_share", "latency_median_ms", "latency_p95_ms"}
+_LOWER_IS_BETTER = {"uncited_sentence_share", "conflict_false_alarms", "latency_median_ms", "latency_p95_ms"}
 
 
 def write(

@@ -137,7 +137,7 @@ def _run_suite(
         "prompts": [p.describe() for p in used],
         "golden": str(suite.golden),
         "golden_sha256": golden.file_hash(suite.golden),
-        "corpus": str(suite.corpus) if suite.corpus else str(settings.index_dir),
+        "corpus": " + ".join(map(str, suite.corpus)) if suite.corpus else str(settings.index_dir),
         "embedder": assistant.retriever.snapshot.embedder,
         "weights": assistant.model.meta.get("data", {}).get("fit_sha256"),
         "assistant_version": __version__,

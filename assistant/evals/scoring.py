@@ -183,6 +183,7 @@ def aggregate(results: list[CaseResult]) -> dict[str, float | None]:
         "refusal_rate_unanswerable": mean([float(r.refused) for r in unanswerable]),
         "answer_rate_answerable": mean([float(not r.refused) for r in answerable]),
         "conflict_detection": mean([float(r.conflict) for r in conflicts]),
+        "conflict_false_alarms": mean([float(r.conflict) for r in answerable if r.kind != "conflict"]),
         "latency_median_ms": round(statistics.median(latencies), 2) if latencies else 0.0,
         "latency_p95_ms": round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 2)
         if latencies

@@ -15,7 +15,7 @@ SUITES = Path("evals/suites.toml")
 class Suite:
     name: str
     golden: Path
-    corpus: Path | None  # None: the configured index, as it is
+    corpus: list[Path] | None  # folders indexed together; None: the configured index, as it is
     expect_refusal: bool = False  # every case must be refused (a corpus without the answers)
     held_out: bool = False  # never fitted or tuned on
     baseline: bool = False  # also gated case by case against baseline.json
@@ -34,7 +34,9 @@ def load(path: Path = SUITES) -> dict[str, Suite]:
         suites[name] = Suite(
             name=name,
             golden=Path(raw["golden"]),
-            corpus=Path(raw["corpus"]) if raw.get("corpus") else None,
+            corpus=[Path(c) for c in ([raw["corpus"]] if isinstance(raw["corpus"], str) else raw["corpus"])]
+            if raw.get("corpus")
+            else None,
             expect_refusal=bool(raw.get("expect_refusal", False)),
             held_out=bool(raw.get("held_out", False)),
             baseline=bool(raw.get("baseline", False)),
@@ -43,6 +45,6 @@ def load(path: Path = SUITES) -> dict[str, Suite]:
     return suites
 
 
-def ad_hoc(golden: Path, corpus: Path | None = None) -> Suite:
+def ad_hoc(golden: Path, corpus: list[Path] | None = None) -> Suite:
     """A suite for a golden file given on the command line, named after the file."""
     return Suite(name=golden.stem, golden=golden, corpus=corpus, baseline=True)
