@@ -5,8 +5,8 @@ different documents:
 
 - **values**: asked for a person, place, time, number or thing, two documents give different
   values in the answer's slot: the name, year or number of the asked kind nearest the
-  question's own words. The same value in other words is not a disagreement ("Paris" / "Paris,
-  France", "30-day" / "thirty days", "Malmo" / "Malmö", "EU" / "European Union"), and neither is
+  question's own words. The same value in other words is not a disagreement ("Porto" / "Porto,
+  Portugal", "30-day" / "thirty days", "Malmo" / "Malmö", "EU" / "European Union"), and neither is
   a sentence that also states the other value.
 - **polarity**: about the same subject, one says the asked thing happens and the other that it
   does not ("is attending" / "would not be attending").
