@@ -3,11 +3,12 @@
 Two kinds, both read from the sentences the ranker rates likely to answer, and only between
 different documents:
 
-- **values**: asked for a person, place, time, number or thing, two documents give different
-  values in the answer's slot: the name, year or number of the asked kind nearest the
-  question's own words. The same value in other words is not a disagreement ("Porto" / "Porto,
-  Portugal", "30-day" / "thirty days", "Malmo" / "Malmö", "EU" / "European Union"), and neither is
-  a sentence that also states the other value.
+- **values**: asked for a person, place, time, number or thing, the best passages of two
+  documents are about the same point (most of their other words shared) and each states a value
+  of the asked kind (a name, a year or date, a number) that the other does not. The same value
+  in other words is not a disagreement ("Porto" / "Porto, Portugal", "30-day" / "thirty days",
+  "Malmo" / "Malmö", "EU" / "European Union"), and neither is a passage that also states the
+  other value.
 - **polarity**: about the same subject, one says the asked thing happens and the other that it
   does not ("is attending" / "would not be attending").
 
@@ -30,7 +31,6 @@ from ..text.quantities import NUMBER as NUMBER_PATTERN
 from .candidates import Candidate
 from .question import QuestionInfo
 
-_TOKEN = regex.compile(r"[\p{L}\p{N}][\p{L}\p{N}'’\-]*")
 # The kinds of value each answer type can disagree on ("what"/"which" questions: any).
 _KINDS = {
     "person": ("name",),
@@ -75,19 +75,6 @@ def find_conflict(
 # ---------------------------------------------------------------- values
 
 
-def slot_value(cand: Candidate, info: QuestionInfo, kind: str) -> Value | None:
-    """The value of ``kind`` nearest the question's words in the sentence, if any."""
-    text = cand.span.text
-    asked = set(info.terms)
-    anchors = [m.start() for m in _TOKEN.finditer(text) if stem(m.group(0)) in asked]
-    if not anchors:
-        return None
-    items = _values(text, kind, asked)
-    if not items:
-        return None
-    return min(items, key=lambda item: min(abs(item[0] - a) for a in anchors))[1]
-
-
 def _values(text: str, kind: str, asked: set[str]) -> list[tuple[int, Value]]:
     out: list[tuple[int, Value]] = []
     if kind == "time":
@@ -126,12 +113,6 @@ def same_value(a: Value, b: Value) -> bool:
 
 def _initials(text: str) -> str:
     return "".join(w[0] for w in text.split() if w[:1].isupper()).lower()
-
-
-def _mentions(cand: Candidate, value: Value) -> bool:
-    """Whether the sentence also states ``value`` (then it does not contradict it)."""
-    items = _values(cand.span.text, value.kind, set())
-    return any(same_value(value, other) for _, other in items)
 
 
 # Share of their other content stems two passages must share to be about the same point; 0.35,
