@@ -41,32 +41,20 @@ def test_two_places_for_the_same_event_are_shown_with_both_citations(tmp_path: P
     assert {c.doc_id for c in answer.citations} == {"report-a.txt", "report-b.txt"}
 
 
+WHERE = "Where was the water summit held?"
+
+
 @pytest.mark.parametrize(
-    ("a", "b"),
+    ("a", "b", "question"),
     [
-        ({"place": "Paris", "length": "30-day"}, {"place": "Paris, France", "length": "30-day"}),
-        ({"place": "Malmö", "length": "30-day"}, {"place": "Malmo", "length": "30-day"}),
+        ({"place": "Paris"}, {"place": "Paris, France"}, WHERE),  # one name inside the other
+        ({"place": "Malmö"}, {"place": "Malmo"}, WHERE),  # accents
+        ({"length": "30-day"}, {"length": "thirty-day"}, "How long does the repair plan run?"),  # digits, words
+        ({}, {"place": "Lisbon, not in Porto as first planned,"}, WHERE),  # another value in passing
     ],
 )
-def test_the_same_value_in_other_words_is_no_disagreement(tmp_path: Path, a: dict, b: dict) -> None:
-    docs = {"report-a.txt": BASE.format(day="Monday", **a), "report-b.txt": BASE.format(day="Monday", **b)}
-    answer = _ask(tmp_path, docs, "Where was the water summit held?")
+def test_the_same_value_in_other_words_is_no_disagreement(tmp_path: Path, a: dict, b: dict, question: str) -> None:
+    base = {"place": "Lisbon", "day": "Monday", "length": "30-day"}
+    docs = {"report-a.txt": BASE.format(**{**base, **a}), "report-b.txt": BASE.format(**{**base, **b})}
+    answer = _ask(tmp_path, docs, question)
     assert not answer.conflict and not answer.refused
-
-
-def test_numbers_written_two_ways_are_one_value(tmp_path: Path) -> None:
-    docs = {
-        "report-a.txt": BASE.format(place="Lisbon", day="Monday", length="30-day"),
-        "report-b.txt": BASE.format(place="Lisbon", day="Monday", length="thirty-day"),
-    }
-    answer = _ask(tmp_path, docs, "How long does the repair plan run?")
-    assert not answer.conflict
-
-
-def test_another_value_in_passing_is_no_disagreement(tmp_path: Path) -> None:
-    docs = {
-        "report-a.txt": BASE.format(place="Lisbon", day="Monday", length="30-day"),
-        "report-b.txt": BASE.format(place="Lisbon, not in Porto as first planned,", day="Monday", length="30-day"),
-    }
-    answer = _ask(tmp_path, docs, "Where was the water summit held?")
-    assert not answer.conflict
