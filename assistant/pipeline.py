@@ -34,6 +34,9 @@ if TYPE_CHECKING:  # the LLM client is imported only when an LLM is configured (
     from .answering.generative import GenerativeAnswerer
 
 
+SCRIPT_SAMPLE = 4000  # characters of each document read to learn the corpus's scripts
+
+
 class Assistant:
     """Holds the open index; picks up a newer snapshot as soon as an ingest swaps one in."""
 
@@ -141,8 +144,9 @@ class Assistant:
     def _foreign_script(self, question: str) -> str | None:
         """A notice when the question's letters are of a script the documents never use."""
         snapshot = self.retriever.snapshot
-        if self._scripts[0] != snapshot.name:
-            self._scripts = (snapshot.name, set().union(*(scripts(t, 0.001) for t in snapshot.texts.values())))
+        if self._scripts[0] != snapshot.name:  # a sample of every document: cheap at any corpus size
+            sample = (text[:SCRIPT_SAMPLE] for text in snapshot.texts.values())
+            self._scripts = (snapshot.name, set().union(*(scripts(t, 0.001) for t in sample)))
         asked = scripts(question)
         if not asked or asked & self._scripts[1]:
             return None

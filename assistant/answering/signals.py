@@ -129,7 +129,7 @@ def _related(a: str, b: str) -> bool:
     return len(short) >= 4 and long.startswith(short) and long[len(short) :] in _DEMONYM_ENDINGS
 
 
-def _credit(term: str, stems: set[str]) -> float:
+def term_credit(term: str, stems: set[str]) -> float:
     """1 for the same stem, 0.9 for a demonym of it; other relations are the word vectors' job
     ("capital" and "capitulation" share a prefix and nothing else)."""
     if term in stems:
@@ -158,7 +158,7 @@ class _Coverage:
         if text in self._cache:
             return self._cache[text]
         stems = (stems if stems is not None else set(analyse(text))) | acronyms(text)
-        exact = np.array([_credit(t, stems) for t in self.terms])
+        exact = np.array([term_credit(t, stems) for t in self.terms])
         for run_terms, initials in self.runs:
             if initials in stems:
                 exact[[i for i, t in enumerate(self.terms) if t in run_terms]] = 1.0
@@ -204,7 +204,7 @@ def compute(snapshot: Snapshot, info: QuestionInfo, cands: list[Candidate]) -> n
         f = out[row]
         exact, soft = cover.credits(text, stems)
         if terms:
-            borrowed = np.array([0.8 * _credit(t, cand.context.terms | cand.context.names) for t in terms])
+            borrowed = np.array([0.8 * term_credit(t, cand.context.terms | cand.context.names) for t in terms])
             with_context = np.maximum(soft, borrowed)
             f[col["coverage"]] = cover.share(soft)
             f[col["coverage_exact"]] = cover.share(exact)
@@ -221,7 +221,7 @@ def compute(snapshot: Snapshot, info: QuestionInfo, cands: list[Candidate]) -> n
         names = [n for n in info.names if n in terms]
         if names:
             have = stems | cand.context.names
-            f[col["names_covered"]] = sum(_credit(n, have) >= 0.9 for n in names) / len(names)
+            f[col["names_covered"]] = sum(term_credit(n, have) >= 0.9 for n in names) / len(names)
         else:
             f[col["names_covered"]] = 1.0
         tokens = _tokens(text, q_stems, q_numbers)
@@ -362,9 +362,9 @@ def gate_signals(
     if terms:
         seen = set().union(*(set(c.terms) | c.context.names for c in cands))
         weights = np.array([snapshot.lexical.idf(t) for t in terms])
-        missing = np.array([_credit(t, seen) < 0.9 for t in terms], dtype=float)
+        missing = np.array([term_credit(t, seen) < 0.9 for t in terms], dtype=float)
         out[g["missing_in_retrieved"]] = float(weights @ missing) / float(weights.sum())
         names = [n for n in info.names if n in terms]
         if names:
-            out[g["names_missing_in_retrieved"]] = sum(_credit(n, seen) < 0.9 for n in names) / len(names)
+            out[g["names_missing_in_retrieved"]] = sum(term_credit(n, seen) < 0.9 for n in names) / len(names)
     return out

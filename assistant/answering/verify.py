@@ -25,7 +25,7 @@ from ..text.sentences import Span
 from .candidates import names_in, sentence_context, sentences_of
 from .citations import MARKER, CitationList, split_answer
 from .question import light_terms
-from .signals import _credit as term_credit
+from .signals import term_credit
 
 # Calibrated on the golden set (tests/test_verify.py): a cited sentence's own support is
 # about 1.0, support from an unrelated sentence of the same retrieved set stays below 0.5.

@@ -106,10 +106,11 @@ def collect(
     of the corpus; ``foreign`` says the corpus is not the one the questions were written for."""
     retriever = _retriever(settings)
     snap = retriever.snapshot
+    titles = tuple(_squad_titles())
     rows = []
     for case in cases:
         article = case.article or (case.sources[0] if case.sources else "")
-        group = article if article.startswith(tuple(_squad_titles())) else _seed_fold(case.id)
+        group = article if article.startswith(titles) else _seed_fold(case.id)
         exclude = frozenset({article}) if without_own else frozenset()
         info = analyse_question(case.question)
         cands = candidates(snap, retriever.search(case.question, k, exclude=exclude))
