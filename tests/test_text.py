@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 
 from assistant.answering.question import analyse_question, answer_type
-from assistant.answering.signals import acronyms
 from assistant.text.analysis import analyse
 from assistant.text.lemmas import build, table
-from assistant.text.names import name_runs
+from assistant.text.names import acronyms, name_runs
 from assistant.text.negation import is_negated, polarity
 from assistant.text.normalise import words
 from assistant.text.quantities import has_date, numbers_in

@@ -23,9 +23,9 @@ import regex
 
 from ..indexing.snapshot import Snapshot
 from ..text.analysis import stem
-from ..text.names import name_runs
-from ..text.negation import NEGATIONS
-from ..text.normalise import fold, words
+from ..text.names import initials, name_runs
+from ..text.negation import polarity
+from ..text.normalise import fold
 from ..text.quantities import DATE_WORD, YEAR, number_value
 from ..text.quantities import NUMBER as NUMBER_PATTERN
 from .candidates import Candidate
@@ -108,11 +108,7 @@ def same_value(a: Value, b: Value) -> bool:
         return a.number == b.number
     if a.key <= b.key or b.key <= a.key:
         return True
-    return _initials(a.text) == fold(b.text).lower() or _initials(b.text) == fold(a.text).lower()
-
-
-def _initials(text: str) -> str:
-    return "".join(w[0] for w in text.split() if w[:1].isupper()).lower()
+    return initials(a.text) == fold(b.text).lower() or initials(b.text) == fold(a.text).lower()
 
 
 # Share of their other content stems two passages must share to be about the same point; 0.35,
@@ -155,19 +151,9 @@ def _polarity_conflict(info: QuestionInfo, pool: list[Candidate]) -> list[Candid
         return None
     subject = names - set(info.setting)  # "a meeting in Geneva": the place is a setting, not the subject
     about = [c for c in pool if subject <= (set(c.terms) | c.context.names)]
-    signed = [(c, s) for c in about if (s := _polarity(c, set(predicate))) is not None]
+    signed = [(c, s) for c in about if (s := polarity(c.span.text, set(predicate))) is not None]
     for i, (a, pa) in enumerate(signed):
         for b, pb in signed[i + 1 :]:
             if pa != pb and a.doc_id != b.doc_id:
                 return [a, b]
-    return None
-
-
-def _polarity(cand: Candidate, predicate: set[str]) -> int | None:
-    """-1 when the first predicate word is negated (a negation within five words before it),
-    +1 when it is not, None when the sentence has none of the predicate's words."""
-    tokens = words(cand.span.text)
-    for i, token in enumerate(tokens):
-        if stem(token) in predicate:
-            return -1 if any(w in NEGATIONS for w in tokens[max(0, i - 5) : i]) else 1
     return None

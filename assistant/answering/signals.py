@@ -22,7 +22,7 @@ from ..indexing.snapshot import Snapshot
 from ..text.analysis import analyse, stopwords
 from ..text.analysis import stem as stem_word
 from ..text.embedding import embedder
-from ..text.names import name_runs
+from ..text.names import acronyms, initials, name_runs
 from ..text.negation import is_negated
 from ..text.normalise import words
 from ..text.quantities import DATE_WORD, YEAR, numbers_in
@@ -82,6 +82,7 @@ RELATIVE_OF = (
 )
 RELATIVE = tuple(f"{name}_{what}" for name in RELATIVE_OF for what in ("gap", "best"))
 NAMES = BASE + TYPED + RELATIVE
+_COL = {name: i for i, name in enumerate(NAMES)}
 
 # What each answer type looks for in a sentence.
 _WANTS = {
@@ -148,7 +149,7 @@ class _Coverage:
         self.model = embedder()
         word_of = _term_words(info)
         self.vectors = self.model.words([word_of[t] for t in self.terms]) if self.terms else None
-        self.runs = [(set(analyse(run)), _initials(run)) for _, run in name_runs(info.text, min_words=2)]
+        self.runs = [(set(analyse(run)), initials(run)) for _, run in name_runs(info.text, min_words=2)]
         self._cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def credits(self, text: str, stems: set[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -159,8 +160,8 @@ class _Coverage:
             return self._cache[text]
         stems = (stems if stems is not None else set(analyse(text))) | acronyms(text)
         exact = np.array([term_credit(t, stems) for t in self.terms])
-        for run_terms, initials in self.runs:
-            if initials in stems:
+        for run_terms, run_initials in self.runs:
+            if run_initials in stems:
                 exact[[i for i, t in enumerate(self.terms) if t in run_terms]] = 1.0
         soft = exact
         if self.vectors is not None:
@@ -180,7 +181,7 @@ def compute(snapshot: Snapshot, info: QuestionInfo, cands: list[Candidate]) -> n
     out = np.zeros((len(cands), len(NAMES)), dtype=np.float64)
     if not cands:
         return out
-    col = {name: i for i, name in enumerate(NAMES)}
+    col = _COL
     cover = _Coverage(snapshot, info)
     terms = cover.terms
     q_stems = set(info.terms)
@@ -261,21 +262,6 @@ def compute(snapshot: Snapshot, info: QuestionInfo, cands: list[Candidate]) -> n
     return out
 
 
-def _initials(run: str) -> str:
-    """The lower-case initials of a run of capitalised words ("The European Union" gives "eu"),
-    a leading stop word left out."""
-    words = run.split()
-    stop = stopwords()
-    while words and words[0].lower() in stop:
-        words = words[1:]
-    return "".join(w[0] for w in words if w[:1].isupper()).lower()
-
-
-def acronyms(text: str) -> set[str]:
-    """The initials of every run of two or more capitalised words, as stems would be spelled."""
-    return {_initials(run) for _, run in name_runs(text, min_words=2)}
-
-
 def _near(positions: dict[str, list[int]], a: str, b: str) -> bool:
     return any(abs(i - j) <= 3 for i in positions.get(a, ()) for j in positions.get(b, ()))
 
@@ -319,6 +305,7 @@ GATE = (
     "names_missing_in_retrieved",  # share of the question's names in none of them
     "max_window_coverage",
 )
+_GATE_COL = {name: i for i, name in enumerate(GATE)}
 
 
 def gate_signals(
@@ -326,8 +313,7 @@ def gate_signals(
 ) -> np.ndarray:
     """The question-level signals for the answer-or-refuse decision, from the ranked candidates."""
     out = np.zeros(len(GATE), dtype=np.float64)
-    col = {name: i for i, name in enumerate(NAMES)}
-    g = {name: i for i, name in enumerate(GATE)}
+    col, g = _COL, _GATE_COL
     terms = info.content_terms
     if terms:
         weights = np.array([snapshot.lexical.idf(t) for t in terms])

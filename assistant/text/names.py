@@ -24,3 +24,20 @@ def capitalised(text: str) -> list[str]:
 def name_runs(text: str, min_words: int = 1) -> list[tuple[int, str]]:
     """(offset, run) of each run of capitalised words with at least ``min_words`` words."""
     return [(m.start(), m.group(0)) for m in NAME_RUN.finditer(text) if len(m.group(0).split()) >= min_words]
+
+
+def initials(run: str) -> str:
+    """The lower-case initials of a run of capitalised words ("The European Union" gives "eu"),
+    a leading stop word left out: what an acronym of the name would be."""
+    from .analysis import stopwords
+
+    words = run.split()
+    stop = stopwords()
+    while words and words[0].lower() in stop:
+        words = words[1:]
+    return "".join(w[0] for w in words if w[:1].isupper()).lower()
+
+
+def acronyms(text: str) -> set[str]:
+    """The initials of every run of two or more capitalised words, as stems would be spelled."""
+    return {initials(run) for _, run in name_runs(text, min_words=2)}

@@ -6,7 +6,7 @@ apart, so the answerer, the conflict check and the claim check all read them fro
 
 from __future__ import annotations
 
-from .analysis import analyse
+from .analysis import stem
 from .normalise import words, wordset
 
 # Folded, apostrophe-free forms ("didn't" → "didnt"), as :func:`normalise.words` yields them.
@@ -28,7 +28,6 @@ def polarity(text: str, predicate_terms: set[str], window: int = 5) -> int | Non
     """-1 when the first predicate word in ``text`` is negated, +1 when not, None if absent."""
     tokens = words(text)
     for i, token in enumerate(tokens):
-        stem = analyse(token)
-        if stem and stem[0] in predicate_terms:
+        if stem(token) in predicate_terms:
             return -1 if any(w in NEGATIONS for w in tokens[max(0, i - window) : i]) else 1
     return None
