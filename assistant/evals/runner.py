@@ -15,9 +15,10 @@ from typing import Any, TextIO
 
 from .. import __version__
 from ..errors import AssistantError
+from ..indexing import snapshot as snapshots
 from ..pipeline import Assistant
 from ..settings import Settings
-from . import gate, golden, report
+from . import claims, gate, golden, report
 from .corpora import index_settings
 from .judge import Judge, configured, summarise
 from .scoring import CaseResult, aggregate, score_case
@@ -70,8 +71,8 @@ def run(settings: Settings, options: EvalOptions, out: TextIO | None = None) -> 
     try:
         chosen = _selected(options)
         baseline = None if options.update_baseline else gate.load_baseline(options.baseline)
-        for suite in chosen:
-            golden.load(suite.golden)  # every file is checked before anything runs
+        for suite in chosen:  # every file is checked before anything runs
+            claims.load(suite.golden, suite.claims) if suite.claims else golden.load(suite.golden)
     except golden.GoldenError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -105,6 +106,8 @@ def _run_suite(
     baseline: dict[str, Any] | None,
     out: TextIO,
 ) -> tuple[list[str], list[CaseResult], dict[str, Any]]:
+    if suite.claims:
+        return _run_claims(settings, suite, options, out)
     cases = golden.load(suite.golden)
     if suite.expect_refusal:
         cases = [replace(c, facts=[], sources=[], kind="unanswerable", turns=[]) for c in cases]
@@ -127,7 +130,7 @@ def _run_suite(
         used += [assistant.generator.answer_prompt, assistant.generator.rewrite_prompt]
     if judge is not None:
         used += [judge.claim_prompt, judge.answer_prompt]
-    meta = {
+    meta: dict[str, Any] = {
         "suite": suite.name,
         "about": suite.about,
         "held_out": suite.held_out,
@@ -162,6 +165,46 @@ def _run_suite(
         print(
             f"  ... and {len(shown) - 10} more failed cases in {options.report_dir / suite.name}/summary.md", file=out
         )
+    for failure in failures:
+        print(f"  gate: {failure}", file=out)
+    return failures, results, meta
+
+
+def _run_claims(
+    settings: Settings, suite: Suite, options: EvalOptions, out: TextIO
+) -> tuple[list[str], list[CaseResult], dict[str, Any]]:
+    """A claim-check suite: each labelled claim judged as the verifier judges an LLM sentence."""
+    from ..answering.verify import SUPPORT_THRESHOLD
+
+    labelled = claims.load(suite.golden, suite.claims or "validation")
+    suite_settings = index_settings(settings, suite.corpus) if suite.corpus is not None else settings
+    snapshot = snapshots.load(Path(suite_settings.index_dir))
+    results, kept = [], []
+    for c in labelled:
+        started = time.perf_counter()
+        p = claims.judge(snapshot, c)
+        keep = p >= SUPPORT_THRESHOLD
+        kept.append(keep)
+        right = keep == c.supported
+        verdict = f"{'kept' if keep else 'dropped'} (support {p:.3f}, threshold {SUPPORT_THRESHOLD})"
+        label = "supported" if c.supported else "unsupported"
+        reasons = [] if right else [f"{label} claim {verdict}; evidence: {c.evidence}"]
+        elapsed = (time.perf_counter() - started) * 1000
+        results.append(CaseResult(c.id, c.kind, c.claim, verdict, not keep, False, right, reasons, elapsed))
+    metrics = claims.metrics(labelled, kept)
+    meta: dict[str, Any] = {
+        "suite": suite.name, "about": suite.about, "held_out": suite.held_out, "backend": "claim-check",
+        "model": None, "prompts": [], "golden": str(suite.golden), "golden_sha256": golden.file_hash(suite.golden),
+        "corpus": " + ".join(map(str, suite.corpus)) if suite.corpus else str(settings.index_dir),
+        "threshold": SUPPORT_THRESHOLD, "assistant_version": __version__,
+    }  # fmt: skip
+    floors = gate.Floors.load(options.floors, suite.name, "claim-check")
+    failures = gate.check(metrics, floors, results, None, "claim-check")
+    report.write(options.report_dir / suite.name, results, metrics, meta, failures)
+    label = "held out" if suite.held_out else "not held out"
+    print(f"\n== {suite.name} ({label}; claim check): {sum(r.passed for r in results)}/{len(results)} right", file=out)
+    for name, value in metrics.items():
+        print(f"  {name:<20}  {'n/a' if value is None else value}", file=out)
     for failure in failures:
         print(f"  gate: {failure}", file=out)
     return failures, results, meta

@@ -20,6 +20,7 @@ class Suite:
     held_out: bool = False  # never fitted or tuned on
     baseline: bool = False  # also gated case by case against baseline.json
     about: str = ""
+    claims: str | None = None  # a claim-check suite: the part (fit, validation) of labelled claims
 
 
 def load(path: Path = SUITES) -> dict[str, Suite]:
@@ -41,6 +42,7 @@ def load(path: Path = SUITES) -> dict[str, Suite]:
             held_out=bool(raw.get("held_out", False)),
             baseline=bool(raw.get("baseline", False)),
             about=str(raw.get("about", "")),
+            claims=str(raw["claims"]) if raw.get("claims") else None,
         )
     return suites
 

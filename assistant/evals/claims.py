@@ -1,0 +1,149 @@
+"""Labelled claims for the LLM answer's claim check: what an answer sentence may say about a passage.
+
+Two sources, each split by document into a fitting part and a validation part (``all``: both).
+The current check (:func:`verify.support`) is hand-set, not fitted, so none of these claims was
+fitted on; the split is there for the fitted check that is to replace it.
+
+- ``evals/claims/seeds.jsonl``: for every fact of ``evals/golden.jsonl``, faithful paraphrases
+  (other verbs, nouns and word order) and falsified versions (a swapped name, role, number,
+  date, place, or a flipped polarity), each with the verbatim evidence it was written against,
+  written by hand. The seed documents, sorted by name, alternate between the parts (the first
+  fits, the second is held out). Each faithful claim is also paired with the evidence of
+  another fact of its document (kind ``unrelated``): a claim cited to the wrong passage.
+- the counterfactual conflict sets (:mod:`counterfactual`): each chosen SQuAD sentence as it
+  stands (kind ``verbatim``, supported) and with its answer swapped for another value of the
+  same kind from the same article (kind ``name``, ``number`` or ``date``, unsupported). Their
+  fitting and validation articles are the SQuAD split.
+
+A claim is judged the way :func:`verify.verify` judges an answer sentence: against each
+sentence of a passage around its evidence (as a retrieved chunk would hold it), keeping the best.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..answering.candidates import sentence_context, sentences_of
+from ..answering.verify import support
+from ..indexing.snapshot import Snapshot
+from ..text.sentences import split_sentences
+from .counterfactual import kind_of
+from .golden import GoldenError
+
+CHUNK_MARGIN = 250  # characters of passage on each side of the evidence, as a retrieved chunk has
+SWAP_KINDS = {"year": "date", "number": "number", "name": "name"}
+FALSIFIED = ("name", "role", "number", "date", "negation", "place")
+
+
+@dataclass(frozen=True)
+class LabelledClaim:
+    id: str
+    claim: str
+    document: str
+    evidence: str
+    supported: bool
+    kind: str  # paraphrase | verbatim | unrelated | one of FALSIFIED
+    part: str  # fit | validation
+    group: str  # cross-validation fold: the fact, or the SQuAD article
+
+    @property
+    def falsified(self) -> bool:
+        return self.kind in FALSIFIED
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    try:
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except (OSError, ValueError) as exc:
+        raise GoldenError(f"{path}: cannot be read as JSON lines ({exc})") from exc
+
+
+def load(path: Path, part: str) -> list[LabelledClaim]:
+    """The claims of one part from a hand-labelled file or a counterfactual conflict set."""
+    records = _read_jsonl(path)
+    if records and "claim" in records[0]:
+        return [c for c in _hand_labelled(records) if part in ("all", c.part)]
+    return _counterfactual(path, records, part)
+
+
+def _hand_labelled(records: list[dict[str, Any]]) -> list[LabelledClaim]:
+    documents = sorted({r["document"] for r in records})
+    part_of = {d: ("fit" if i % 2 == 0 else "validation") for i, d in enumerate(documents)}
+    out = []
+    for r in records:
+        supported, part, doc = r["label"] == "supported", part_of[r["document"]], r["document"]
+        out.append(LabelledClaim(r["id"], r["claim"], doc, r["evidence"], supported, r["kind"], part, r["case"]))
+    faithful = [c for c in out if c.supported]
+    for i, claim in enumerate(faithful):  # the next fact of the same document, in file order
+        ring = faithful[i + 1 :] + faithful[:i]
+        others = [c for c in ring if c.document == claim.document and c.group != claim.group]
+        if others:
+            other = others[0]
+            out.append(LabelledClaim(f"{claim.id}-u", claim.claim, claim.document, other.evidence, False, "unrelated",
+                                     claim.part, claim.group))  # fmt: skip
+    return out
+
+
+def _counterfactual(path: Path, records: list[dict[str, Any]], part: str) -> list[LabelledClaim]:
+    """Sentence pairs from a swapped conflict set: the original (supported) and the copy with
+    the answer swapped (unsupported), each judged against the original article."""
+    folder = path.with_suffix("")
+    out = []
+    for r in records:
+        original, other = r["facts"][0][0], r["facts"][1][0]
+        copy = folder / r["sources"][1]
+        try:
+            swapped_text = copy.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise GoldenError(f"{copy}: cannot be read ({exc})") from exc
+        swapped = next((s.text for s in split_sentences(swapped_text) if other in s.text), None)
+        if swapped is None:
+            continue
+        evidence = swapped.replace(other, original)
+        kind = SWAP_KINDS.get(kind_of(original) or "", "name")
+        article = r["article"]
+        out.append(LabelledClaim(f"{r['id']}-v", evidence, article, evidence, True, "verbatim", part, article))
+        out.append(LabelledClaim(f"{r['id']}-x", swapped, article, evidence, False, kind, part, article))
+    return out
+
+
+def evidence_at(snapshot: Snapshot, claim: LabelledClaim) -> tuple[int, int]:
+    text = snapshot.texts.get(claim.document)
+    if text is None:
+        raise GoldenError(f"claim {claim.id}: document {claim.document} is not in the index")
+    start = text.find(claim.evidence)
+    if start < 0:
+        raise GoldenError(f"claim {claim.id}: its evidence is not a verbatim part of {claim.document}")
+    return start, start + len(claim.evidence)
+
+
+def judge(snapshot: Snapshot, claim: LabelledClaim) -> float:
+    """The claim check's support for the claim, as the verifier computes it: the best of the
+    passage's sentences around the evidence, each with the names it borrows."""
+    start, end = evidence_at(snapshot, claim)
+    spans = sentences_of(snapshot, claim.document)
+    scores = [
+        support(snapshot, claim.claim, span.text, sentence_context(spans, i).names)
+        for i, span in enumerate(spans)
+        if span.end > start - CHUNK_MARGIN and span.start < end + CHUNK_MARGIN
+    ]
+    return max(scores, default=0.0)
+
+
+def metrics(claims: list[LabelledClaim], kept: list[bool]) -> dict[str, float | None]:
+    """Kept share of faithful claims, dropped share of falsified ones, per kind."""
+
+    def share(selected: list[bool]) -> float | None:
+        return round(sum(selected) / len(selected), 4) if selected else None
+
+    out: dict[str, float | None] = {"claims": float(len(claims))}
+    out["faithful_kept"] = share([k for c, k in zip(claims, kept, strict=True) if c.kind == "paraphrase"])
+    out["verbatim_kept"] = share([k for c, k in zip(claims, kept, strict=True) if c.kind == "verbatim"])
+    out["falsified_dropped"] = share([not k for c, k in zip(claims, kept, strict=True) if c.falsified])
+    out["unrelated_dropped"] = share([not k for c, k in zip(claims, kept, strict=True) if c.kind == "unrelated"])
+    for kind in FALSIFIED:
+        out[f"{kind}_dropped"] = share([not k for c, k in zip(claims, kept, strict=True) if c.kind == kind])
+    return out
