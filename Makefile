@@ -23,9 +23,11 @@ $(VENV)/.test-deps: $(BIN)/assistant
 
 setup-test: system-deps $(VENV)/.test-deps $(VENV)/.llm-deps $(GGUF)
 
-# Debian's chromium for the browser tests (Playwright drives it; it never downloads a browser).
+# Debian's chromium for the browser tests (Playwright drives it; it never downloads a browser),
+# and redis-server for the test of several workers sharing rate limits.
 system-deps:
-	@command -v chromium >/dev/null 2>&1 || { apt-get update && apt-get install -y --no-install-recommends chromium; }
+	@{ command -v chromium && command -v redis-server; } >/dev/null 2>&1 || \
+	  { apt-get update && apt-get install -y --no-install-recommends chromium redis-server; }
 
 # llama.cpp's OpenAI-compatible server for the LLM tests, built from source once per machine
 # into a wheel cache. Built for generic x86-64 (no -march=native): a VM may advertise CPU

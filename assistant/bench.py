@@ -21,12 +21,12 @@ GOLDEN = Path("evals/golden.jsonl")
 SQUAD = Path("evals/squad")
 
 
-def run(settings: Settings, runs: int = 5, scale: int = 50) -> dict[str, Any]:
+def run(settings: Settings, runs: int = 5, copies: int = 50) -> dict[str, Any]:
     result: dict[str, Any] = {"corpus": str(settings.corpus_dir), "runs": runs}
     result["ingest"] = _ingest(settings, runs, Path(settings.corpus_dir))
     with tempfile.TemporaryDirectory() as tmp:
-        big = _replicate(Path(settings.corpus_dir), Path(tmp) / "corpus", scale)
-        result[f"ingest_x{scale}"] = _ingest(settings.with_overrides(corpus_dir=big), max(1, runs // 2), big)
+        big = _replicate(Path(settings.corpus_dir), Path(tmp) / "corpus", copies)
+        result[f"ingest_x{copies}"] = _ingest(settings.with_overrides(corpus_dir=big), max(1, runs // 2), big)
     questions = [json.loads(line)["question"] for line in GOLDEN.read_text(encoding="utf-8").splitlines() if line]
     with tempfile.TemporaryDirectory() as tmp:
         result["seeds"] = _questions(settings, runs, Path(settings.corpus_dir), questions, Path(tmp))

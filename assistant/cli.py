@@ -41,6 +41,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     )
     for err in report.failed:
         print(f"skipped {err.doc_id}: {err.reason}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(report.to_json()))
+        return 1 if report.failed and not (report.added or report.updated or report.unchanged) else 0
     print(
         f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
         f"{len(report.removed)} removed, {len(report.failed)} failed; "
@@ -164,7 +167,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .web.app import serve
 
     settings = _settings(args).with_overrides(
-        host=args.host, port=args.port, root_path=args.root_path, sites_file=args.sites
+        host=args.host,
+        port=args.port,
+        root_path=args.root_path,
+        sites_file=args.sites,
+        workers=args.workers,
+        redis_url=args.redis_url,
     )
     serve(settings)
     return 0
@@ -177,8 +185,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from .web.bench_ui import run as run_ui
 
         result: dict[str, Any] = run_ui(_settings(args), runs=args.runs)
+    elif args.scale:
+        from .bench_scale import run as run_scale
+
+        result = run_scale(_settings(args), args.scale, Path(args.scale_dir), runs=args.runs)
+    elif args.serving_only:
+        from .bench_scale import serving
+
+        result = serving(_settings(args), runs=args.runs)
     else:
-        result = run(_settings(args), runs=args.runs, scale=args.scale)
+        result = run(_settings(args), runs=args.runs, copies=args.copies)
     print(json.dumps(result, indent=2))
     return 0
 
@@ -207,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rebuild", action="store_true", help="start a fresh index (e.g. after changing embedder)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--allow-empty", action="store_true", help="let an ingest of no documents empty the index")
+    p.add_argument("--json", action="store_true", help="print what was done as one JSON object")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("ask", parents=[common], help="ask a question")
@@ -224,6 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help="port (env ASSISTANT_PORT, default 7860)")
     p.add_argument("--root-path", help="URL prefix behind a reverse proxy (env ASSISTANT_ROOT_PATH)")
     p.add_argument("--sites", help="TOML file of sites allowed to embed the widget (env ASSISTANT_SITES_FILE)")
+    p.add_argument("--workers", type=int, help="server processes on the port (env ASSISTANT_WORKERS, default 1)")
+    p.add_argument("--redis-url", help="Redis for shared rate limits and panel keys (env ASSISTANT_REDIS_URL)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("eval", parents=[common], help="run the golden Q&A set and gate on it")
@@ -244,7 +263,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", parents=[common], help="measure ingest and answer speed")
     p.add_argument("--runs", type=int, default=5, help="repetitions per measurement")
-    p.add_argument("--scale", type=int, default=50, help="copies of the corpus for the throughput run")
+    p.add_argument("--copies", type=int, default=50, help="copies of the corpus for the throughput run")
+    p.add_argument(
+        "--scale",
+        type=int,
+        metavar="CHUNKS",
+        help="instead: build a realistic corpus of about CHUNKS chunks and "
+        "time ingest, re-ingest, one changed document, cold start and serving, each as its own process",
+    )
+    p.add_argument("--scale-dir", default="evals/.cache/scale", help="where --scale keeps its corpus and index")
+    p.add_argument("--serving-only", action="store_true", help="only time retrieval and answers on the index")
     p.add_argument("--ui", action="store_true", help="time Enter → first token → answer in chromium")
     p.set_defaults(func=cmd_bench)
     return parser

@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = Field(
         "", description="Proxy addresses whose X-Forwarded-For is trusted (comma-separated, or *); empty: none."
     )
+    workers: int = Field(1, ge=1, le=64, description="Server processes `assistant serve` starts on its port.")
+    redis_url: str | None = Field(
+        None,
+        description="Redis (redis://host:port/db) holding rate limits and the panel-token key, shared by every "
+        "worker and host; unset: kept in each process's memory.",
+    )
     follow_outside_links: bool = Field(
         False, description="Ingest files that symbolic links point to outside the corpus."
     )
@@ -88,6 +94,13 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise ValueError("must look like '120/minute' (N/second, N/minute or N/hour)") from exc
         return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must look like redis://host:6379/0 (or rediss://, unix://)")
+        return value or None
 
     @model_validator(mode="after")
     def _embedder_has_a_key(self) -> Settings:

@@ -25,6 +25,7 @@ _MARK_BY_FIXTURE = {
     "browser": "browser",
     "web": "server",
     "chroma_server": "server",
+    "redis_url": "server",
 }
 
 

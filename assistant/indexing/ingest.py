@@ -46,10 +46,20 @@ class IngestReport:
     chunks_total: int = 0
     seconds: float = 0.0
     snapshot: str = ""
+    phases: dict[str, float] = field(default_factory=dict)  # where the time went, in seconds
 
     @property
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "added": len(self.added), "updated": len(self.updated), "unchanged": len(self.unchanged),
+            "removed": len(self.removed), "failed": [f"{e.doc_id}: {e.reason}" for e in self.failed],
+            "chunks_embedded": self.chunks_embedded, "chunks_total": self.chunks_total,
+            "seconds": round(self.seconds, 3), "snapshot": self.snapshot,
+            "phases": {k: round(v, 3) for k, v in self.phases.items()},
+        }  # fmt: skip
 
 
 @contextlib.contextmanager
@@ -81,10 +91,12 @@ def ingest(
     index_dir = Path(settings.index_dir)
     roots = paths or [Path(settings.corpus_dir)]
     report = IngestReport()
+    phase = _Phases(report.phases)
     with _lock(index_dir):
         old = None
         if not rebuild and snapshot.current_name(index_dir):
             old = snapshot.load(index_dir)
+        phase("open previous snapshot")
         ef = make_embedder(settings)
         if old is not None:
             check_same(old.embedder, ef)
@@ -141,6 +153,7 @@ def ingest(
             chunks.extend(new_chunks)
             fresh.extend(new_chunks)
 
+        phase("read and chunk")
         report.removed = sorted(set(old.docs) - set(docs)) if old else []
         report.chunks_total = len(chunks)
         if old is not None and not report.changed and old.lexical_version == analyser_version():
@@ -150,22 +163,38 @@ def ingest(
 
         _write_pending(index_dir, [c.chunk_id for c in fresh])
         with tqdm(total=len(fresh), desc="embedding", unit="chunk", disable=_quiet(progress, len(fresh))) as bar:
-            for n in store.upsert(fresh):
+            for n in store.upsert(fresh, ef):
                 bar.update(n)
         report.chunks_embedded = len(fresh)
+        phase("embed and store vectors")
         if before_swap is not None:
             before_swap()
         report.snapshot = snapshot.write(
             index_dir, collection=collection, embedder=describe(ef), docs=docs, chunks=chunks, texts=texts
         )
+        phase("write snapshot")
         if old is not None:
             live = {c.chunk_id for c in chunks}
             store.delete([c.chunk_id for c in old.chunks if c.chunk_id not in live])
         (index_dir / PENDING).unlink(missing_ok=True)
         _drop_other_collections(client, settings.collection, collection)
         snapshot.prune(index_dir)
+        phase("delete stale vectors, prune")
     report.seconds = time.perf_counter() - started
     return report
+
+
+class _Phases:
+    """Accumulates the seconds since the previous call under each phase's name."""
+
+    def __init__(self, into: dict[str, float]) -> None:
+        self.into = into
+        self.last = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.into[name] = self.into.get(name, 0.0) + now - self.last
+        self.last = now
 
 
 def _carry(

@@ -6,7 +6,9 @@ the same retrieval tests run against both.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import cast
 from urllib.parse import urlparse
@@ -14,7 +16,7 @@ from urllib.parse import urlparse
 import chromadb
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
-from chromadb.api.types import Documents, Embeddable, EmbeddingFunction
+from chromadb.api.types import Documents, Embeddable, EmbeddingFunction, Embeddings
 from chromadb.config import Settings as ChromaSettings
 
 from ..errors import AssistantError, IndexMissing
@@ -44,6 +46,10 @@ def connect(settings: Settings) -> ClientAPI:
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
 
+BATCH = 1024  # chunks per Chroma write
+AHEAD = 2  # embedded batches that may wait for their write
+
+
 class VectorStore:
     """A collection of chunk vectors; ids are chunk ids."""
 
@@ -68,16 +74,32 @@ class VectorStore:
                 ) from exc
         return cls(collection)
 
-    def upsert(self, chunks: Sequence[Chunk], batch: int = 256) -> Iterable[int]:
-        """Embed and store ``chunks``; yields how many were stored after each batch."""
-        for i in range(0, len(chunks), batch):
-            part = chunks[i : i + batch]
-            self._collection.upsert(
-                ids=[c.chunk_id for c in part],
-                documents=[c.text for c in part],
-                metadatas=[{"doc_id": c.doc_id, "start": c.start, "end": c.end} for c in part],
-            )
-            yield len(part)
+    def upsert(
+        self, chunks: Sequence[Chunk], embed: Callable[[Documents], Embeddings], batch: int = BATCH
+    ) -> Iterable[int]:
+        """Embed and store ``chunks``; yields how many were stored after each batch.
+
+        A bounded producer/consumer pipeline: a worker thread embeds the next batches (at most
+        :data:`AHEAD` waiting) while this thread stores the current one, so the two run side by
+        side instead of one after the other (both spend most of their time outside the GIL).
+        Chunk texts are not stored in Chroma: the snapshot holds them, and retrieval reads ids."""
+        parts = [chunks[i : i + batch] for i in range(0, len(chunks), batch)]
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed") as pool:
+            waiting: deque[tuple[Sequence[Chunk], Future[Embeddings]]] = deque()
+            for part in parts:
+                waiting.append((part, pool.submit(embed, [c.text for c in part])))
+                if len(waiting) > AHEAD:
+                    yield self._store(*waiting.popleft())
+            while waiting:
+                yield self._store(*waiting.popleft())
+
+    def _store(self, part: Sequence[Chunk], vectors: Future[Embeddings]) -> int:
+        self._collection.upsert(
+            ids=[c.chunk_id for c in part],
+            embeddings=vectors.result(),
+            metadatas=[{"doc_id": c.doc_id, "start": c.start, "end": c.end} for c in part],
+        )
+        return len(part)
 
     def delete(self, ids: Sequence[str], batch: int = 1000) -> None:
         for i in range(0, len(ids), batch):

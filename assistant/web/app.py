@@ -6,6 +6,7 @@ Fonts), FastAPI's CDN-hosted docs pages are off, Gradio analytics and share link
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -28,7 +29,7 @@ def create_app(settings: Settings) -> FastAPI:
     from .page import CSS, build_page
 
     assistant = Assistant(settings)
-    sites = Sites.load(settings.sites_file)
+    sites = Sites.load(settings.sites_file, settings.redis_url)
     try:
         _ = assistant.retriever  # open the index now: the server is ready when it says so
     except AssistantError as exc:  # no index yet: the page and /api/health say so in plain words
@@ -54,24 +55,47 @@ def create_app(settings: Settings) -> FastAPI:
     )
 
 
+WORKER_SETTINGS = "_ASSISTANT_WORKER_SETTINGS"  # how `serve --workers N` hands its settings to each worker
+
+
 def serve(settings: Settings) -> None:
     import uvicorn
 
     _check_port(settings.host, settings.port)
-    app = create_app(settings)
-    print(f"Serving on http://{settings.host}:{settings.port}{settings.root_path}/", flush=True)
     forwarded = settings.forwarded_allow_ips.strip()
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        root_path=settings.root_path,
-        log_level="warning",
+    options = {
+        "host": settings.host,
+        "port": settings.port,
+        "root_path": settings.root_path,
+        "log_level": "warning",
         # X-Forwarded-For decides who a client is (and so its rate limit): trusted only from the
         # proxies named in ASSISTANT_FORWARDED_ALLOW_IPS, never by default.
-        proxy_headers=bool(forwarded),
-        forwarded_allow_ips=forwarded or None,
-    )
+        "proxy_headers": bool(forwarded),
+        "forwarded_allow_ips": forwarded or None,
+    }
+    if settings.workers > 1:
+        if not settings.redis_url:
+            print(
+                f"note: {settings.workers} workers without ASSISTANT_REDIS_URL keep rate limits and panel sessions "
+                "per worker (a client may get N times its limit)",
+                flush=True,
+            )
+        Sites.load(settings.sites_file, settings.redis_url)  # a bad sites file or Redis stops us here, once
+        os.environ[WORKER_SETTINGS] = settings.model_dump_json()
+        print(
+            f"Serving on http://{settings.host}:{settings.port}{settings.root_path}/ with {settings.workers} workers",
+            flush=True,
+        )
+        uvicorn.run("assistant.web.app:worker_app", factory=True, workers=settings.workers, **options)  # type: ignore[arg-type]
+        return
+    app = create_app(settings)
+    print(f"Serving on http://{settings.host}:{settings.port}{settings.root_path}/", flush=True)
+    uvicorn.run(app, **options)  # type: ignore[arg-type]
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process of ``serve --workers N``, with the parent's settings."""
+    return create_app(Settings.model_validate(json.loads(os.environ[WORKER_SETTINGS])))
 
 
 def _check_port(host: str, port: int) -> None:

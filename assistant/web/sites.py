@@ -14,6 +14,11 @@ cross-origin from an allowed origin (CORS). A site with a secret needs a token m
 embedding page's own server: a JWT signed with HS256 and the shared secret, with claims
 ``site`` and ``exp`` (at most :data:`MAX_TOKEN_SECONDS` ahead). A missing, expired or forged
 token gets 401; a client over the rate limit gets 429 with ``Retry-After``.
+
+Shared state: with ``ASSISTANT_REDIS_URL`` the rate-limit counters (the ``limits`` library's
+Redis storage) and the key that signs panel tokens live in Redis, so every worker and host
+behind a load balancer counts the same client once and accepts each other's panel tokens, and a
+restart logs nobody out. Without it both live in the process's memory.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import jwt
@@ -66,11 +72,21 @@ class Site:
     secret: str | None = None
 
 
-class RateLimiter:
-    """Moving-window limits per key, with the ``limits`` library (in-process storage)."""
+PANEL_KEY = "istanbul-assistant:panel-key"  # the Redis key of the shared panel-token signing key
+LIMITS_PREFIX = "istanbul-assistant"
 
-    def __init__(self) -> None:
-        self._limiter = limits.strategies.MovingWindowRateLimiter(limits.storage.MemoryStorage())
+
+class RateLimiter:
+    """Moving-window limits per key, with the ``limits`` library: in-process storage, or Redis
+    shared by every worker when ``redis_url`` is given."""
+
+    def __init__(self, redis_url: str | None = None) -> None:
+        storage = (
+            limits.storage.storage_from_string(redis_url, key_prefix=LIMITS_PREFIX)
+            if redis_url
+            else limits.storage.MemoryStorage()
+        )
+        self._limiter = limits.strategies.MovingWindowRateLimiter(storage)
 
     def take(self, key: str, rate: str) -> int | None:
         """None when allowed; otherwise the seconds to wait before the next request."""
@@ -82,15 +98,19 @@ class RateLimiter:
 
 
 class Sites:
-    def __init__(self, sites: dict[str, Site]) -> None:
+    def __init__(self, sites: dict[str, Site], redis_url: str | None = None) -> None:
         self.sites = sites
-        self.limiter = RateLimiter()
-        self._panel_key = secrets.token_bytes(32)  # panel session tokens die with the process
+        self.limiter = RateLimiter(redis_url)
+        # Without Redis, panel session tokens die with the process; with it, every worker signs
+        # and checks them with the one key the first worker stored.
+        self._panel_key = _shared_panel_key(redis_url) if redis_url else secrets.token_bytes(32)
 
     @classmethod
-    def load(cls, path: Path | None) -> Sites:
+    def load(cls, path: Path | None, redis_url: str | None = None) -> Sites:
+        if redis_url:
+            _check_redis(redis_url)
         if path is None:
-            return cls({})
+            return cls({}, redis_url)
         try:
             data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -106,7 +126,7 @@ class Sites:
             except ValueError as exc:
                 raise InvalidSetting(f"Site {name!r} in {path}: rate_limit must look like '30/minute'") from exc
             sites[name] = Site(name, origins, rate, _secret(name, path, raw))  # type: ignore[arg-type]
-        return cls(sites)
+        return cls(sites, redis_url)
 
     @property
     def all_origins(self) -> set[str]:
@@ -156,6 +176,29 @@ class Sites:
         wait = self.limiter.take(f"{bucket}|{client}", rate)
         if wait is not None:
             raise Denied(429, f"Too many questions from this address; try again in {wait} s.", retry_after=wait)
+
+
+def _check_redis(url: str) -> None:
+    """Stop at start-up, naming the setting, when Redis cannot be reached: a worker that silently
+    fell back to its own memory would give clients N times their limit."""
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5).ping()
+    except (redis.RedisError, OSError, ValueError) as exc:
+        raise InvalidSetting(f"ASSISTANT_REDIS_URL: cannot reach Redis at {url} ({exc})") from exc
+
+
+def _shared_panel_key(url: str) -> bytes:
+    """The panel-token signing key every worker shares: set once (SET NX), read by all."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+    client.set(PANEL_KEY, secrets.token_hex(32), nx=True)
+    key: Any = client.get(PANEL_KEY)
+    if not isinstance(key, bytes) or not key:
+        raise InvalidSetting(f"ASSISTANT_REDIS_URL: Redis at {url} did not keep the panel key")
+    return key
 
 
 def _secret(name: str, path: Path, raw: dict) -> str | None:

@@ -1,0 +1,181 @@
+"""``assistant bench --scale N``: a realistic corpus of about N chunks, ingested and served.
+
+The corpus is real text that every installation has and nobody wrote for this project: the
+prose files (READMEs, licences, package metadata) and Python sources of the standard library
+and the installed packages, each cut to at most :data:`DOC_BYTES` like a typical intranet page,
+taken in a fixed order until about N chunks. Unlike copies of the seeds, its vocabulary and
+its nearest neighbours are those of a large, varied corpus, so BM25 and HNSW do real work.
+
+Every step runs in its own process, as a user runs it, and reports wall time and peak memory
+(the child's maximum resident set size): the first ingest, an unchanged re-ingest, one changed
+document, and a server's cold start to its first answer; then retrieval and answer latency.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from .settings import Settings
+
+DOC_BYTES = 8192
+CHARS_PER_CHUNK = 400  # fresh characters per 500-character chunk with 100 of overlap
+PROSE = (".md", ".rst", ".txt")
+
+
+def build_corpus(target: Path, chunks: int) -> dict[str, Any]:
+    """Write about ``chunks`` chunks' worth of documents to ``target`` (reused if already built)."""
+    marker = target / ".built.json"
+    if marker.exists():
+        return json.loads(marker.read_text(encoding="utf-8"))
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    budget = chunks * CHARS_PER_CHUNK
+    written = docs = 0
+    for path in _sources():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        text = text[:DOC_BYTES].rsplit("\n", 1)[0].replace("\x00", "")
+        if len(text) < 2000:
+            continue
+        name = "-".join(path.parts[-3:]).replace(os.sep, "-") + ".txt"
+        (target / f"{docs:05d}-{name}").write_text(text, encoding="utf-8")
+        written += len(text)
+        docs += 1
+        if written >= budget:
+            break
+    info = {"documents": docs, "characters": written, "source": "Python standard library and installed packages"}
+    marker.write_text(json.dumps(info), encoding="utf-8")
+    return info
+
+
+def _sources() -> list[Path]:
+    roots = sorted({sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"]})
+    prose, code = [], []
+    for root in roots:
+        for path in sorted(Path(root).rglob("*")):
+            if "__pycache__" in path.parts or not path.is_file():
+                continue
+            if path.suffix in PROSE or path.name in ("METADATA", "LICENSE"):
+                prose.append(path)
+            elif path.suffix == ".py":
+                code.append(path)
+    return prose + code
+
+
+def _timed(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """Run one command as its own process: wall seconds, its own peak memory (MB), its output."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)  # the rusage of this child alone
+        seconds = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {stderr[-2000:]}")
+    return {"seconds": round(seconds, 2), "peak_mb": round(usage.ru_maxrss / 1024, 1), "stdout": stdout}
+
+
+def _size_mb(folder: Path) -> float:
+    return round(sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20, 1)
+
+
+def run(settings: Settings, chunks: int, workdir: Path, runs: int = 3) -> dict[str, Any]:
+    corpus = workdir / f"corpus-{chunks}"
+    info = build_corpus(corpus, chunks)
+    index = workdir / f"index-{chunks}"
+    shutil.rmtree(index, ignore_errors=True)
+    env = {**os.environ, "ASSISTANT_INDEX_DIR": str(index), "ASSISTANT_CORPUS_DIR": str(corpus)}
+    env.pop("ASSISTANT_CHROMA_URL", None)
+    cli = [sys.executable, "-m", "assistant"]
+    result: dict[str, Any] = {"corpus": {**info, "folder": str(corpus)}}
+
+    first = _timed([*cli, "ingest", "--json"], env)
+    report = json.loads(first.pop("stdout"))
+    total = report["chunks_total"]
+    result["first_ingest"] = {**first, "chunks": total, "chunks_per_second": round(total / first["seconds"], 1)}
+    size = _size_mb(index)
+    again = _timed([*cli, "ingest", "--json"], env)
+    again.pop("stdout")
+    result["unchanged_reingest"] = {**again, "index_mb_before": size, "index_mb_after": _size_mb(index)}
+
+    changed = []
+    documents = sorted(corpus.glob("*.txt"))
+    victim = documents[len(documents) // 2]
+    original = victim.read_text(encoding="utf-8")
+    for i in range(runs):
+        victim.write_text(original + f"\n\nRevision {i}: one more paragraph for the benchmark.\n", encoding="utf-8")
+        step = _timed([*cli, "ingest", "--json"], env)
+        changed.append(json.loads(step.pop("stdout"))["seconds"])
+    victim.write_text(original, encoding="utf-8")
+    _timed([*cli, "ingest", "--json"], env)
+    result["one_changed_document"] = {"median_ingest_seconds": round(statistics.median(changed), 2), "runs": runs,
+                                      "index_mb_after": _size_mb(index)}  # fmt: skip
+
+    cold, peaks = [], []
+    for _ in range(runs):
+        step = _timed([*cli, "ask", "--backend", "extractive", "What does the logging module do?"], env)
+        cold.append(step["seconds"])
+        peaks.append(step["peak_mb"])
+    result["cold_start_to_first_answer"] = {
+        "median_seconds": round(statistics.median(cold), 2),
+        "peak_mb": max(peaks),
+        "runs": runs,
+    }
+    result["serving"] = json.loads(_timed([*cli, "bench", "--serving-only", "--runs", str(runs)], env)["stdout"])
+    return result
+
+
+def serving(settings: Settings, runs: int = 3) -> dict[str, Any]:
+    """On the configured index: medians of dense-only, BM25-only and hybrid retrieval and of a
+    whole offline answer, and this process's memory once it has answered."""
+    from .bench import SQUAD
+    from .pipeline import Assistant
+
+    lines = (SQUAD / "validation.jsonl").read_text(encoding="utf-8").splitlines()
+    questions = [json.loads(line)["question"] for line in lines[::16] if line][:100]
+    assistant = Assistant(settings.model_copy(update={"backend": "extractive"}))
+    retriever = assistant.retriever
+    assistant.ask(questions[0])
+    k = settings.top_k
+    depth = max(k * 4, 20)
+    timings: dict[str, list[float]] = {"dense_ms": [], "bm25_ms": [], "hybrid_ms": [], "answer_ms": []}
+    for _ in range(runs):
+        for q in questions:
+            for name, call in (
+                ("dense_ms", lambda q=q: retriever.vectors.query(q, depth)),
+                ("bm25_ms", lambda q=q: retriever.snapshot.lexical.search(q, depth)),
+                ("hybrid_ms", lambda q=q: retriever.search(q, k)),
+                ("answer_ms", lambda q=q: assistant.ask(q)),
+            ):
+                t0 = time.perf_counter()
+                call()
+                timings[name].append((time.perf_counter() - t0) * 1000)
+    out: dict[str, Any] = {"chunks": len(retriever.snapshot.chunks), "questions": len(questions), "runs": runs}
+    out |= {name: round(statistics.median(values), 2) for name, values in timings.items()}
+    out["hybrid_over_dense"] = round(out["hybrid_ms"] / out["dense_ms"], 2)
+    out["rss_mb"] = _status_mb("VmRSS")
+    out["peak_rss_mb"] = _status_mb("VmHWM")
+    return out
+
+
+def _status_mb(field: str) -> float | None:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return None
