@@ -165,18 +165,14 @@ def test_a_golden_file_nested_too_deeply(seed_settings: Settings, tmp_path: Path
     _plain(proc)
 
 
-@pytest.mark.parametrize("damage", ["chunks.jsonl", "documents.jsonl", "bm25"])
+@pytest.mark.parametrize("damage", ["chunks.jsonl", "documents.jsonl", "postings.npz"])
 def test_a_damaged_index_says_how_to_rebuild(tmp_path: Path, corpus_copy: Path, damage: str) -> None:
-    import shutil
 
     settings = Settings(index_dir=tmp_path / "idx", corpus_dir=corpus_copy)
     assert run(["ingest", "--quiet"], settings).returncode == 0
-    snapshot = next((tmp_path / "idx" / "snapshots").iterdir())
-    target = snapshot / damage
-    if target.is_dir():
-        shutil.rmtree(target)
-    else:
-        target.write_text(target.read_text()[: len(target.read_text()) // 2])
+    segment = next((tmp_path / "idx" / "segments").iterdir())
+    target = segment / damage
+    target.write_bytes(target.read_bytes()[: len(target.read_bytes()) // 2])
     proc = run(["ask", "Who met Rubio?"], settings)
     assert proc.returncode == 3 and "is damaged" in proc.stderr and "assistant ingest --rebuild" in proc.stderr
     _plain(proc)

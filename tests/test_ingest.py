@@ -166,3 +166,114 @@ def test_concurrent_ingest_is_refused(fresh_settings: Settings) -> None:
 
     with pytest.raises(IngestBusy, match="Another ingest"):
         ingest(fresh_settings, progress=False, before_swap=nested)
+
+
+def _segments(settings: Settings) -> list[Path]:
+    return sorted((Path(settings.index_dir) / "segments").iterdir())
+
+
+def _disk(settings: Settings) -> int:
+    return sum(p.stat().st_size for p in Path(settings.index_dir).rglob("*") if p.is_file())
+
+
+def test_one_changed_document_writes_one_small_segment(fresh_settings: Settings, corpus_copy: Path) -> None:
+    ingest(fresh_settings, progress=False)
+    first = _segments(fresh_settings)
+    size = _disk(fresh_settings)
+    assert ingest(fresh_settings, progress=False).chunks_embedded == 0
+    assert _segments(fresh_settings) == first and _disk(fresh_settings) == size  # nothing written
+    note = "The harbour board elected Marta Quillfeather as its chair."
+    (corpus_copy / "note.txt").write_text(note, encoding="utf-8")
+    report = ingest(fresh_settings, progress=False)
+    assert report.added == ["note.txt"] and report.chunks_embedded == 1
+    after = _segments(fresh_settings)
+    assert set(first) < set(after) and len(after) == len(first) + 1  # the old segment is untouched
+    new = (set(after) - set(first)).pop()
+    assert [json.loads(line)["doc_id"] for line in (new / "documents.jsonl").read_text().splitlines()] == ["note.txt"]
+    answer = Assistant(fresh_settings).ask("Who chairs the harbour board?")
+    assert "Quillfeather" in answer.answer and answer.citations[0].doc_id == "note.txt"
+
+
+def test_small_segments_are_merged_and_dead_ones_pruned(fresh_settings: Settings, corpus_copy: Path) -> None:
+    from assistant.indexing import ingest as ingest_module
+
+    ingest(fresh_settings, progress=False)
+    for i in range(ingest_module.MAX_SMALL + 3):  # one-document ingests, each adds a segment
+        (corpus_copy / f"note-{i}.txt").write_text(f"Note {i}: the board met on day {i}.", encoding="utf-8")
+        ingest(fresh_settings, progress=False)
+        live = {e.segment for e in snapshot.load(Path(fresh_settings.index_dir)).docs.values()}
+        assert len(live) <= ingest_module.MAX_SMALL + 1  # compaction keeps the count bounded
+        on_disk = {p.name for p in _segments(fresh_settings)}
+        assert live <= on_disk and len(on_disk) <= 2 * (ingest_module.MAX_SMALL + 2)  # unused ones pruned
+    snap = snapshot.load(Path(fresh_settings.index_dir))
+    assert len(snap.docs) == 2 + ingest_module.MAX_SMALL + 3
+    assert _vector_ids(fresh_settings) == set(snap.position)
+    assert "day 4" in Assistant(fresh_settings).ask("When did the board meet according to note 4?").answer
+
+
+def test_search_does_not_depend_on_how_chunks_fall_into_segments(
+    fresh_settings: Settings, corpus_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BM25 uses statistics over all live chunks, so one segment or many give the same scores."""
+    from assistant.indexing import ingest as ingest_module
+
+    ingest(fresh_settings, progress=False)
+    whole = snapshot.load(Path(fresh_settings.index_dir))
+    monkeypatch.setattr(ingest_module, "SEGMENT_CHUNKS", 7)
+    split = fresh_settings.with_overrides(index_dir=Path(fresh_settings.index_dir).parent / "split")
+    ingest(split, progress=False)
+    parts = snapshot.load(Path(split.index_dir))
+    assert len({e.segment for e in parts.docs.values()}) == 2  # one per document here
+    for query in ("Medinsky delegation Istanbul", "ceasefire thirty days", "Erdogan Ankara meeting"):
+        a = [(whole.chunks[i].chunk_id, round(s, 6)) for i, s in whole.lexical.search(query, 10)]
+        b = [(parts.chunks[i].chunk_id, round(s, 6)) for i, s in parts.lexical.search(query, 10)]
+        assert a == b and a
+    for term in ("medinski", "istanbul", "ceasefir"):
+        assert whole.lexical.idf(term) == pytest.approx(parts.lexical.idf(term))
+
+
+def test_a_run_killed_while_writing_segments_leaves_no_trace(fresh_settings: Settings, corpus_copy: Path) -> None:
+    ingest(fresh_settings, progress=False)
+    name = snapshot.current_name(Path(fresh_settings.index_dir))
+    segments = _segments(fresh_settings)
+    (corpus_copy / "extra.txt").write_text("Fidan hosted the delegations at Dolmabahçe.", encoding="utf-8")
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        from pathlib import Path
+        from assistant.indexing import snapshot
+        from assistant.indexing.ingest import ingest
+        from assistant.settings import Settings
+        original = snapshot.write_segment
+        def killed(index_dir, chunks, texts):
+            original(index_dir, chunks, texts)  # written, never named by a manifest
+            os.kill(os.getpid(), signal.SIGKILL)
+        snapshot.write_segment = killed
+        s = Settings(index_dir=Path({str(fresh_settings.index_dir)!r}), corpus_dir=Path({str(corpus_copy)!r}))
+        ingest(s, progress=False)
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, timeout=120)
+    assert proc.returncode == -9
+    assert snapshot.current_name(Path(fresh_settings.index_dir)) == name
+    assert len(_segments(fresh_settings)) == len(segments) + 1  # the orphan
+    assert "Umerov" in Assistant(fresh_settings).ask("Who leads the Ukrainian delegation?").answer
+    report = ingest(fresh_settings, progress=False)
+    assert report.added == ["extra.txt"]
+    live = {e.segment for e in snapshot.load(Path(fresh_settings.index_dir)).docs.values()}
+    assert {p.name for p in _segments(fresh_settings)} == live | {p.name for p in segments}
+    assert _vector_ids(fresh_settings) == set(snapshot.load(Path(fresh_settings.index_dir)).position)
+
+
+def test_an_index_of_an_older_format_is_rebuilt_by_ingest(fresh_settings: Settings) -> None:
+    ingest(fresh_settings, progress=False)
+    index = Path(fresh_settings.index_dir)
+    manifest = index / "snapshots" / str(snapshot.current_name(index)) / "manifest.json"
+    data = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({**data, "format": 1}))
+    with pytest.raises(IndexMismatch, match="ingest --rebuild"):
+        Assistant(fresh_settings).ask("Who leads the Ukrainian delegation?")
+    report = ingest(fresh_settings, progress=False)
+    assert sorted(report.added) == [DOC_A, DOC_B] and report.chunks_embedded == report.chunks_total
+    assert "Umerov" in Assistant(fresh_settings).ask("Who leads the Ukrainian delegation?").answer
+    assert [c.name for c in connect(fresh_settings).list_collections()] == [snapshot.load(index).collection]

@@ -14,8 +14,9 @@ import json
 import logging
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from chromadb.api import ClientAPI
@@ -31,6 +32,9 @@ from .embedder import check_same, describe, make_embedder
 from .vectors import VectorStore, connect
 
 PENDING = "pending.json"
+SEGMENT_CHUNKS = 25_000  # new chunks per segment: bounds ingest memory, keeps segments few
+MAX_DEAD = 0.5  # a segment more than half dead (its documents changed since) is rewritten
+MAX_SMALL = 8  # more small segments than this (one-document ingests add one each) are merged
 
 
 @dataclass
@@ -84,8 +88,11 @@ def ingest(
 ) -> IngestReport:
     """Make the index mirror ``paths`` (default: the corpus folder).
 
-    ``before_swap`` is called after vectors are stored and before the snapshot swap; tests
-    use it to simulate a crash at the worst moment.
+    Documents stream through: read, chunked, embedded and stored, and written as a segment every
+    :data:`SEGMENT_CHUNKS` new chunks, so memory does not grow with the corpus. Unchanged
+    documents are only looked up in the previous manifest. ``before_swap`` is called after
+    vectors and segments are stored and before the snapshot swap; tests use it to simulate a
+    crash at the worst moment.
     """
     started = time.perf_counter()
     index_dir = Path(settings.index_dir)
@@ -93,10 +100,7 @@ def ingest(
     report = IngestReport()
     phase = _Phases(report.phases)
     with _lock(index_dir):
-        old = None
-        if not rebuild and snapshot.current_name(index_dir):
-            old = snapshot.load(index_dir)
-        phase("open previous snapshot")
+        old = None if rebuild or snapshot.stored_format(index_dir) != snapshot.FORMAT else snapshot.manifest(index_dir)
         ef = make_embedder(settings)
         if old is not None:
             check_same(old.embedder, ef)
@@ -104,13 +108,14 @@ def ingest(
         collection = old.collection if old else f"{settings.collection}-{uuid.uuid4().hex[:8]}"
         store = VectorStore.open(client, collection, ef, create=True)
         _clean_pending(index_dir, store, old)
+        phase("open previous snapshot")
 
         splitter = make_splitter(settings.chunk_size, settings.chunk_overlap)
         chunking = f"recursive/{settings.chunk_size}/{min(settings.chunk_overlap, settings.chunk_size // 2)}"
         docs: dict[str, snapshot.DocEntry] = {}
-        texts: dict[str, str] = {}
-        chunks: list[Chunk] = []
-        fresh: list[Chunk] = []
+        segments: dict[str, snapshot.SegmentInfo] = dict(old.segments) if old else {}
+        batch = _Batch()
+        stored: list[str] = []  # vector ids stored by this run, not yet current
         seen_paths: dict[str, Path] = {}
 
         found = list(corpus.discover(roots, settings.follow_outside_links))
@@ -121,23 +126,42 @@ def ingest(
                 f"No documents were found in {', '.join(map(str, roots))}; ingesting it would remove all "
                 f"{len(old.docs)} documents from the index. Pass --allow-empty to do that."
             )
-        for source in tqdm(sources, desc="reading", unit="doc", disable=_quiet(progress, len(sources))):
+        bar = tqdm(desc="indexing", unit="chunk", disable=_quiet(progress, len(sources)))
+
+        def flush() -> None:
+            if not batch.chunks:
+                return
+            stored.extend(c.chunk_id for c in batch.chunks)
+            _write_pending(index_dir, stored)
+            phase("read and chunk")
+            for n in store.upsert(batch.chunks, ef):
+                bar.update(n)
+            phase("embed and store vectors")
+            name, info = snapshot.write_segment(index_dir, batch.chunks, batch.texts)
+            segments[name] = info
+            for doc_id, entry in batch.entries.items():
+                docs[doc_id] = replace(entry, segment=name)
+            report.chunks_embedded += len(batch.chunks)
+            batch.clear()
+            phase("write segments")
+
+        for source in sources:
             if source.doc_id in seen_paths:
                 report.failed.append(
                     DocumentError(source.doc_id, f"has the same id as {seen_paths[source.doc_id]}; skipped")
                 )
                 continue
             seen_paths[source.doc_id] = source.path
+            prior = old.docs.get(source.doc_id) if old else None
             try:
                 doc = corpus.read(source)
             except DocumentError as err:
                 report.failed.append(err)
-                if old is not None and source.doc_id in old.docs:  # keep what we had
-                    _carry(old, source.doc_id, docs, texts, chunks)
+                if prior is not None:  # keep what we had
+                    docs[source.doc_id] = prior
                 continue
-            prior = old.docs.get(doc.doc_id) if old else None
             if prior and prior.sha256 == doc.sha256 and prior.chunking == chunking:
-                _carry(old, doc.doc_id, docs, texts, chunks)  # type: ignore[arg-type]
+                docs[doc.doc_id] = prior
                 report.unchanged.append(doc.doc_id)
                 continue
             try:
@@ -146,42 +170,85 @@ def ingest(
                 report.failed.append(DocumentError(doc.doc_id, str(exc)))
                 continue
             (report.updated if prior else report.added).append(doc.doc_id)
-            docs[doc.doc_id] = snapshot.DocEntry(
+            entry = snapshot.DocEntry(
                 doc.sha256, doc.metadata, [c.chunk_id for c in new_chunks], chunking, str(source.path)
             )
-            texts[doc.doc_id] = doc.text
-            chunks.extend(new_chunks)
-            fresh.extend(new_chunks)
+            batch.add(doc.doc_id, doc.text, new_chunks, entry)
+            if len(batch.chunks) >= SEGMENT_CHUNKS:
+                flush()
 
-        phase("read and chunk")
-        report.removed = sorted(set(old.docs) - set(docs)) if old else []
-        report.chunks_total = len(chunks)
-        if old is not None and not report.changed and old.lexical_version == analyser_version():
+        report.removed = sorted(set(old.docs) - set(docs) - set(batch.entries)) if old else []
+        current = all(info.lexical == analyser_version() for info in segments.values())
+        if old is not None and not report.changed and current:
+            bar.close()
+            report.chunks_total = sum(len(d.chunk_ids) for d in docs.values())
             report.seconds = time.perf_counter() - started
             report.snapshot = old.name
             return report
-
-        _write_pending(index_dir, [c.chunk_id for c in fresh])
-        with tqdm(total=len(fresh), desc="embedding", unit="chunk", disable=_quiet(progress, len(fresh))) as bar:
-            for n in store.upsert(fresh, ef):
-                bar.update(n)
-        report.chunks_embedded = len(fresh)
-        phase("embed and store vectors")
+        flush()
+        bar.close()
+        merged = _compact(index_dir, docs, segments)
+        if merged:
+            phase("compact segments")
+        report.chunks_total = sum(len(d.chunk_ids) for d in docs.values())
         if before_swap is not None:
             before_swap()
         report.snapshot = snapshot.write(
-            index_dir, collection=collection, embedder=describe(ef), docs=docs, chunks=chunks, texts=texts
+            index_dir, collection=collection, embedder=describe(ef), docs=docs, segments=segments
         )
         phase("write snapshot")
         if old is not None:
-            live = {c.chunk_id for c in chunks}
-            store.delete([c.chunk_id for c in old.chunks if c.chunk_id not in live])
+            live = {cid for d in docs.values() for cid in d.chunk_ids}
+            store.delete([cid for d in old.docs.values() for cid in d.chunk_ids if cid not in live])
         (index_dir / PENDING).unlink(missing_ok=True)
         _drop_other_collections(client, settings.collection, collection)
-        snapshot.prune(index_dir)
+        snapshot.prune(index_dir, previous=old.name if old else None)
         phase("delete stale vectors, prune")
     report.seconds = time.perf_counter() - started
     return report
+
+
+@dataclass
+class _Batch:
+    """New and changed documents waiting to be stored and written as one segment."""
+
+    chunks: list[Chunk] = field(default_factory=list)
+    texts: dict[str, str] = field(default_factory=dict)
+    entries: dict[str, snapshot.DocEntry] = field(default_factory=dict)
+
+    def add(self, doc_id: str, text: str, chunks: list[Chunk], entry: snapshot.DocEntry) -> None:
+        self.chunks.extend(chunks)
+        self.texts[doc_id] = text
+        self.entries[doc_id] = entry
+
+    def clear(self) -> None:
+        self.chunks, self.texts, self.entries = [], {}, {}
+
+
+def _compact(index_dir: Path, docs: dict[str, snapshot.DocEntry], segments: dict[str, snapshot.SegmentInfo]) -> bool:
+    """Rewrite the segments that are mostly dead, were built by an older analyser, or are small
+    ones piling up, into one; their documents' vectors do not change (ids are content-derived).
+    Keeps a one-document re-ingest cheap while the number of segments a search visits stays low."""
+    live = Counter(e.segment for e in docs.values() for _ in e.chunk_ids)
+    used = [s for s in segments if live[s]]
+    version = analyser_version()
+    stale = [s for s in used if segments[s].lexical != version or live[s] < (1 - MAX_DEAD) * segments[s].chunks]
+    small = [s for s in used if s not in stale and live[s] < SEGMENT_CHUNKS // 4]
+    merge = stale + (small if len(small) > MAX_SMALL else [])
+    if not merge:
+        return False
+    chunks: list[Chunk] = []
+    texts: dict[str, str] = {}
+    for seg in merge:
+        members = {d for d, e in docs.items() if e.segment == seg}
+        seg_chunks, seg_texts = snapshot.read_segment(index_dir, seg, members)
+        chunks += seg_chunks
+        texts |= seg_texts
+    name, info = snapshot.write_segment(index_dir, chunks, texts)
+    segments[name] = info
+    for doc_id in texts:
+        docs[doc_id] = replace(docs[doc_id], segment=name)
+    return True
 
 
 class _Phases:
@@ -197,24 +264,11 @@ class _Phases:
         self.last = now
 
 
-def _carry(
-    old: snapshot.Snapshot,
-    doc_id: str,
-    docs: dict[str, snapshot.DocEntry],
-    texts: dict[str, str],
-    chunks: list[Chunk],
-) -> None:
-    """Keep a document exactly as the previous snapshot had it."""
-    docs[doc_id] = old.docs[doc_id]
-    texts[doc_id] = old.texts[doc_id]
-    chunks.extend(c for cid in old.docs[doc_id].chunk_ids if (c := old.chunk(cid)) is not None)
-
-
 def _write_pending(index_dir: Path, ids: list[str]) -> None:
     (index_dir / PENDING).write_text(json.dumps(ids), encoding="utf-8")
 
 
-def _clean_pending(index_dir: Path, store: VectorStore, old: snapshot.Snapshot | None) -> None:
+def _clean_pending(index_dir: Path, store: VectorStore, old: snapshot.Manifest | None) -> None:
     """Delete vectors a killed run stored but never made current."""
     path = index_dir / PENDING
     if not path.exists():
@@ -223,7 +277,7 @@ def _clean_pending(index_dir: Path, store: VectorStore, old: snapshot.Snapshot |
         ids = json.loads(path.read_text(encoding="utf-8"))
     except ValueError:
         ids = []
-    live = set(old.position) if old else set()
+    live = {cid for d in old.docs.values() for cid in d.chunk_ids} if old else set()
     store.delete([i for i in ids if i not in live])
     path.unlink(missing_ok=True)
 

@@ -1,69 +1,142 @@
-"""BM25 keyword search with ``bm25s`` over the chunks, with the shared text analyser.
+"""BM25 keyword search over the chunks, with the shared text analyser, kept per segment.
 
-Local Chroma has no hybrid search, so this index is built beside it from the same chunks
-and saved in the same snapshot, which keeps the two consistent.
+Local Chroma has no hybrid search, so this index is built beside it from the same chunks. It is
+stored with each immutable segment of the snapshot (:mod:`snapshot`) as term-major postings
+(term → chunks and term frequencies), and searched across all live segments at once with
+global statistics (live chunk count, average length, document frequency over live chunks), so a
+score does not depend on how the corpus happens to be split into segments. That is what lets an
+ingest of one changed document write one small segment instead of re-indexing every chunk;
+``bm25s``, which we used before, builds one index over all chunks at once and cannot do that.
+Scoring is BM25 as Lucene computes it (k1 = 1.5, b = 0.75; Robertson et al. 1994).
 """
 
 from __future__ import annotations
 
-import logging
 import math
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
-import bm25s
 import numpy as np
 
 from ..text.analysis import analyse
 
-logging.getLogger("bm25s").setLevel(logging.WARNING)
+K1 = 1.5
+B = 0.75
+
+
+@dataclass
+class Postings:
+    """One segment's postings: ``terms[i]`` occurs in ``chunk[ptr[i]:ptr[i+1]]`` with ``tf``."""
+
+    terms: np.ndarray  # str, sorted
+    ptr: np.ndarray  # int64, len(terms) + 1
+    chunk: np.ndarray  # int32, local chunk index
+    tf: np.ndarray  # int32
+    lengths: np.ndarray  # int32 per local chunk: analysed tokens
+
+    @classmethod
+    def build(cls, texts: list[str]) -> Postings:
+        """Analyse ``texts`` (one per chunk, in order) and invert them."""
+        rows: dict[str, list[tuple[int, int]]] = {}
+        lengths = np.zeros(len(texts), dtype=np.int32)
+        for i, text in enumerate(texts):
+            tokens = analyse(text)
+            lengths[i] = len(tokens)
+            for term, count in Counter(tokens).items():
+                rows.setdefault(term, []).append((i, count))
+        terms = sorted(rows)
+        ptr = np.zeros(len(terms) + 1, dtype=np.int64)
+        ptr[1:] = np.cumsum([len(rows[t]) for t in terms])
+        flat = [p for t in terms for p in rows[t]]
+        chunk = np.array([c for c, _ in flat], dtype=np.int32)
+        tf = np.array([n for _, n in flat], dtype=np.int32)
+        return cls(np.array(terms, dtype=np.str_), ptr, chunk, tf, lengths)
+
+    def save(self, path: Path) -> None:
+        with path.open("wb") as f:
+            np.savez(f, terms=self.terms, ptr=self.ptr, chunk=self.chunk, tf=self.tf, lengths=self.lengths)
+
+    @classmethod
+    def load(cls, path: Path) -> Postings:
+        with np.load(path, allow_pickle=False) as data:
+            return cls(data["terms"], data["ptr"], data["chunk"], data["tf"], data["lengths"])
+
+
+class _Part:
+    """A segment's postings as the searcher uses them: local chunk → global position (-1: dead)."""
+
+    def __init__(self, postings: Postings, to_global: np.ndarray) -> None:
+        self.postings = postings
+        self.to_global = to_global
+        self.index = {str(t): i for i, t in enumerate(postings.terms)}
+
+    def slice(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """(global positions, tf) of the live chunks ``term`` occurs in."""
+        i = self.index.get(term)
+        if i is None:
+            return _EMPTY, _EMPTY
+        p = self.postings
+        where = self.to_global[p.chunk[p.ptr[i] : p.ptr[i + 1]]]
+        tf = p.tf[p.ptr[i] : p.ptr[i + 1]]
+        live = where >= 0
+        return where[live], tf[live]
+
+
+_EMPTY = np.zeros(0, dtype=np.int64)
 
 
 class LexicalIndex:
-    """A BM25 index over chunk texts, addressed by position in the snapshot's chunk list."""
+    """BM25 over the live chunks of several segments, addressed by position in the snapshot."""
 
-    def __init__(self, retriever: bm25s.BM25, size: int) -> None:
-        self._retriever = retriever
+    def __init__(self, parts: list[tuple[Postings, np.ndarray]], size: int) -> None:
+        self._parts = [_Part(p, g) for p, g in parts]
         self._size = size
-        self._vocab: dict[str, int] = dict(retriever.vocab_dict) if size else {}
-        self._indptr = np.asarray(retriever.scores["indptr"]) if size else np.zeros(1, dtype=np.int64)
+        self._lengths = np.zeros(size, dtype=np.float64)
+        for postings, to_global in parts:
+            live = to_global >= 0
+            self._lengths[to_global[live]] = postings.lengths[live]
+        self._average = float(self._lengths.mean()) if size else 1.0
+        self._df: dict[str, int] = {}
 
     @property
     def size(self) -> int:
         return self._size
 
+    @classmethod
+    def build(cls, texts: list[str]) -> LexicalIndex:
+        """One in-memory segment over ``texts`` (tests, and indexes of an older analyser)."""
+        return cls([(Postings.build(texts), np.arange(len(texts), dtype=np.int64))], len(texts))
+
     def document_frequency(self, term: str) -> int:
-        """In how many chunks ``term`` (an analysed stem) occurs: read off the index, so corpus
-        statistics cost nothing at question time whatever the corpus size."""
-        i = self._vocab.get(term)
-        return 0 if i is None else int(self._indptr[i + 1] - self._indptr[i])
+        """In how many live chunks ``term`` (an analysed stem) occurs; cached per snapshot."""
+        df = self._df.get(term)
+        if df is None:
+            df = sum(len(part.slice(term)[0]) for part in self._parts)
+            if len(self._df) > 1_000_000:
+                self._df.clear()
+            self._df[term] = df
+        return df
 
     def idf(self, term: str) -> float:
         """BM25's inverse document frequency of a stem over chunks; unseen stems get the most."""
         df = self.document_frequency(term)
         return math.log(1 + (self._size - df + 0.5) / (df + 0.5))
 
-    @classmethod
-    def build(cls, texts: list[str]) -> LexicalIndex:
-        retriever = bm25s.BM25()
-        if texts:
-            retriever.index([analyse(t) or [""] for t in texts], show_progress=False)
-        return cls(retriever, len(texts))
-
-    def save(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        if self._size:
-            self._retriever.save(str(folder), show_progress=False)
-
-    @classmethod
-    def load(cls, folder: Path, size: int) -> LexicalIndex:
-        if not size:
-            return cls(bm25s.BM25(), 0)
-        return cls(bm25s.BM25.load(str(folder), show_progress=False), size)
-
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         """(position, score) of the best ``k`` chunks with a positive score."""
-        terms = [t for t in analyse(query) if t in self._vocab]
-        if not terms or not self._size:
+        if not self._size:
             return []
-        ids, scores = self._retriever.retrieve([terms], k=min(k, self._size), show_progress=False)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if s > 0 and np.isfinite(s)]
+        scores = np.zeros(self._size, dtype=np.float64)
+        for term in dict.fromkeys(analyse(query)):
+            idf = self.idf(term)
+            for part in self._parts:
+                where, tf = part.slice(term)
+                if len(where):
+                    norm = K1 * (1 - B + B * self._lengths[where] / self._average)
+                    np.add.at(scores, where, idf * tf / (tf + norm))
+        hits = np.flatnonzero(scores > 0)
+        if not len(hits):
+            return []
+        top = hits[np.argsort(-scores[hits], kind="stable")[:k]]
+        return [(int(i), float(scores[i])) for i in top]

@@ -1,8 +1,14 @@
-"""The index's manifest, chunks, document texts and BM25 index, swapped in atomically.
+"""The index's documents, chunks and BM25 postings, in immutable segments named by a manifest.
 
-Every ingest writes a complete new snapshot folder and then replaces the one-line
-``CURRENT`` file with ``os.replace``. A reader always sees one whole snapshot, so an ingest
-that fails or is killed half-way leaves the previous index answering as before.
+``index/segments/<id>/`` holds what one ingest added: chunk offsets, the documents' texts and
+their BM25 postings; it is never changed after it is written. ``index/snapshots/<name>/``
+holds a manifest: every document with its hash, chunks and the segment holding its current
+version, and the segments in use. An ingest writes a segment for the documents that changed
+(nothing is rewritten for the rest), then a new manifest, then replaces the one-line
+``CURRENT`` file with ``os.replace``. A reader always sees one whole snapshot, so an ingest that
+fails or is killed at any point leaves the previous index answering as before; segments no
+manifest names any more are pruned. A document that changed is dead in its old segment; when
+old segments hold mostly dead chunks, or small segments pile up, ingest compacts them.
 """
 
 from __future__ import annotations
@@ -11,19 +17,23 @@ import json
 import os
 import shutil
 import uuid
+import zipfile
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..errors import IndexDamaged, IndexMismatch, IndexMissing
 from ..models import Chunk, Document
 from ..text.analysis import analyser_version
-from .lexical import LexicalIndex
+from .lexical import LexicalIndex, Postings
 
-FORMAT = 1
+FORMAT = 2
 CURRENT = "CURRENT"
 SNAPSHOTS = "snapshots"
+SEGMENTS = "segments"
 
 
 @dataclass
@@ -35,6 +45,27 @@ class DocEntry:
     chunk_ids: list[str]
     chunking: str
     path: str = ""
+    segment: str = ""  # the segment holding this version of the document
+
+
+@dataclass
+class SegmentInfo:
+    """What the manifest remembers of a segment."""
+
+    chunks: int  # chunks written to it (live or not)
+    lexical: str  # the analyser version its postings were built with
+
+
+@dataclass
+class Manifest:
+    """A snapshot without its contents: enough to plan an ingest."""
+
+    name: str
+    collection: str
+    embedder: dict[str, Any]
+    docs: dict[str, DocEntry]
+    segments: dict[str, SegmentInfo]
+    created: str = ""
 
 
 @dataclass
@@ -71,55 +102,132 @@ def current_name(index_dir: Path) -> str | None:
     return pointer.read_text(encoding="utf-8").strip() or None
 
 
-def load(index_dir: Path) -> Snapshot:
-    """The snapshot ``CURRENT`` names; a clear error when there is none yet."""
+def stored_format(index_dir: Path) -> int | None:
+    """The format of the current snapshot (None: no index, or unreadable); an ingest rebuilds an
+    index of an older format from the documents instead of refusing it."""
+    name = current_name(index_dir)
+    try:
+        data = json.loads((index_dir / SNAPSHOTS / str(name) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data.get("format") if isinstance(data, dict) else None
+
+
+def manifest(index_dir: Path) -> Manifest | None:
+    """The current snapshot's manifest alone (what an ingest needs): no texts, no postings."""
     name = current_name(index_dir)
     if name is None:
-        raise IndexMissing(
-            f"No index found in {index_dir}/. Build it first with `assistant ingest` (it reads seeds/ by default)."
-        )
-    folder = index_dir / SNAPSHOTS / name
+        return None
     try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        data = json.loads((index_dir / SNAPSHOTS / name / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise IndexMissing(
             f"The index in {index_dir}/ is damaged ({exc}). Rebuild it with `assistant ingest --rebuild`."
         ) from exc
-    if manifest.get("format") != FORMAT:
+    if data.get("format") != FORMAT:
         raise IndexMismatch(
-            f"The index in {index_dir}/ has format {manifest.get('format')}, this version reads "
+            f"The index in {index_dir}/ has format {data.get('format')}, this version reads "
             f"{FORMAT}. Rebuild it with `assistant ingest --rebuild`."
         )
     try:
-        chunks = [Chunk(**row) for row in _read_jsonl(folder / "chunks.jsonl")]
-        texts = {row["doc_id"]: row["text"] for row in _read_jsonl(folder / "documents.jsonl")}
-        docs = {k: DocEntry(**v) for k, v in manifest["docs"].items()}
-        expected = sum(len(d.chunk_ids) for d in docs.values())
-        if len(chunks) != expected or set(texts) != set(docs):
+        docs = {k: DocEntry(**v) for k, v in data["docs"].items()}
+        segments = {k: SegmentInfo(**v) for k, v in data["segments"].items()}
+    except (KeyError, TypeError) as exc:
+        raise IndexDamaged(
+            f"The index in {index_dir}/ is damaged ({type(exc).__name__}: {exc}). "
+            "Rebuild it with `assistant ingest --rebuild`."
+        ) from exc
+    return Manifest(name, data["collection"], data["embedder"], docs, segments, data.get("created", ""))
+
+
+def load(index_dir: Path) -> Snapshot:
+    """The snapshot ``CURRENT`` names, its segments read whole; a clear error when there is none."""
+    found = manifest(index_dir)
+    if found is None:
+        raise IndexMissing(
+            f"No index found in {index_dir}/. Build it first with `assistant ingest` (it reads seeds/ by default)."
+        )
+    chunks: list[Chunk] = []
+    texts: dict[str, str] = {}
+    parts: list[tuple[Postings, np.ndarray]] = []
+    versions = []
+    try:
+        for seg, info in sorted(found.segments.items()):
+            folder = index_dir / SEGMENTS / seg
+            live = {d for d, e in found.docs.items() if e.segment == seg}
+            seg_texts = {
+                row["doc_id"]: row["text"] for row in _read_jsonl(folder / "documents.jsonl") if row["doc_id"] in live
+            }
+            rows = _read_jsonl(folder / "chunks.jsonl")
+            to_global = np.full(len(rows), -1, dtype=np.int64)
+            seg_chunks: list[Chunk] = []
+            for i, row in enumerate(rows):
+                if row["doc_id"] in live:
+                    to_global[i] = len(chunks) + len(seg_chunks)
+                    text = seg_texts[row["doc_id"]]
+                    seg_chunks.append(Chunk(text=text[row["start"] : row["end"]], **row))
+            if info.lexical == analyser_version():
+                postings = Postings.load(folder / "postings.npz")
+            else:  # an older analyser built it: re-analyse in memory; the next ingest rewrites it
+                postings = Postings.build([seg_texts.get(r["doc_id"], "")[r["start"] : r["end"]] for r in rows])
+            if len(postings.lengths) != len(rows):
+                raise ValueError(f"segment {seg} has {len(rows)} chunks but postings for {len(postings.lengths)}")
+            versions.append(info.lexical)
+            chunks += seg_chunks
+            texts |= seg_texts
+            parts.append((postings, to_global))
+        expected = sum(len(d.chunk_ids) for d in found.docs.values())
+        if len(chunks) != expected or set(texts) != set(found.docs):
             raise ValueError(
-                f"{len(chunks)} chunks and {len(texts)} texts for {expected} chunks of {len(docs)} documents"
+                f"{len(chunks)} chunks and {len(texts)} texts for {expected} chunks of {len(found.docs)} documents"
             )
-        version = manifest.get("lexical", "")
-        if version == analyser_version():
-            lexical = LexicalIndex.load(folder / "bm25", len(chunks))
-        else:  # built by an older analyser: rebuild in memory (cheap); the next ingest persists it
-            lexical = LexicalIndex.build([c.text for c in chunks])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, EOFError) as exc:
         raise IndexDamaged(
             f"The index in {index_dir}/ is damaged ({type(exc).__name__}: {exc}). "
             "Rebuild it with `assistant ingest --rebuild`."
         ) from exc
     return Snapshot(
-        name=name,
-        collection=manifest["collection"],
-        embedder=manifest["embedder"],
-        docs=docs,
+        name=found.name,
+        collection=found.collection,
+        embedder=found.embedder,
+        docs=found.docs,
         chunks=chunks,
         texts=texts,
-        lexical=lexical,
-        created=manifest.get("created", ""),
-        lexical_version=version,
+        lexical=LexicalIndex(parts, len(chunks)),
+        created=found.created,
+        lexical_version=min(versions, default=analyser_version()),
     )
+
+
+def write_segment(index_dir: Path, chunks: list[Chunk], texts: dict[str, str]) -> tuple[str, SegmentInfo]:
+    """Write an immutable segment (chunk offsets, document texts, BM25 postings); it takes
+    effect only when a manifest naming it is made current."""
+    root = index_dir / SEGMENTS
+    root.mkdir(parents=True, exist_ok=True)
+    name = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    staging = root / f".staging-{name}"
+    staging.mkdir()
+    rows = ({"chunk_id": c.chunk_id, "doc_id": c.doc_id, "ordinal": c.ordinal, "start": c.start, "end": c.end}
+            for c in chunks)  # fmt: skip
+    _write_jsonl(staging / "chunks.jsonl", rows)
+    _write_jsonl(staging / "documents.jsonl", ({"doc_id": k, "text": v} for k, v in sorted(texts.items())))
+    Postings.build([c.text for c in chunks]).save(staging / "postings.npz")
+    _fsync_tree(staging)
+    os.replace(staging, root / name)
+    _fsync_dir(root)
+    return name, SegmentInfo(len(chunks), analyser_version())
+
+
+def read_segment(index_dir: Path, segment: str, doc_ids: set[str]) -> tuple[list[Chunk], dict[str, str]]:
+    """The chunks and texts of some documents of a segment (compaction rewrites them)."""
+    folder = index_dir / SEGMENTS / segment
+    texts = {row["doc_id"]: row["text"] for row in _read_jsonl(folder / "documents.jsonl") if row["doc_id"] in doc_ids}
+    chunks = [
+        Chunk(text=texts[row["doc_id"]][row["start"] : row["end"]], **row)
+        for row in _read_jsonl(folder / "chunks.jsonl")
+        if row["doc_id"] in doc_ids
+    ]
+    return chunks, texts
 
 
 def write(
@@ -128,43 +236,53 @@ def write(
     collection: str,
     embedder: dict[str, Any],
     docs: dict[str, DocEntry],
-    chunks: list[Chunk],
-    texts: dict[str, str],
+    segments: dict[str, SegmentInfo],
 ) -> str:
-    """Write a complete snapshot, then make it current in one atomic rename; returns its name."""
+    """Write a manifest naming the live segments and documents, then make it current in one
+    atomic rename; returns the snapshot's name."""
     root = index_dir / SNAPSHOTS
     root.mkdir(parents=True, exist_ok=True)
     created = datetime.now(UTC)
     name = f"{created:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     staging = root / f".staging-{name}"
     staging.mkdir()
-    manifest = {
+    used = {e.segment for e in docs.values()}
+    data = {
         "format": FORMAT,
         "created": created.isoformat(),
         "collection": collection,
         "embedder": embedder,
-        "lexical": analyser_version(),
+        "segments": {k: asdict(v) for k, v in sorted(segments.items()) if k in used},
         "docs": {k: asdict(v) for k, v in sorted(docs.items())},
     }
-    _write_json(staging / "manifest.json", manifest)
-    _write_jsonl(staging / "chunks.jsonl", (asdict(c) for c in chunks))
-    _write_jsonl(staging / "documents.jsonl", ({"doc_id": k, "text": v} for k, v in sorted(texts.items())))
-    LexicalIndex.build([c.text for c in chunks]).save(staging / "bm25")
+    _write_json(staging / "manifest.json", data)
     _fsync_tree(staging)
     os.replace(staging, root / name)
     _replace_text(index_dir / CURRENT, name + "\n")
     return name
 
 
-def prune(index_dir: Path) -> None:
-    """Remove every snapshot but the current one, and leftovers of killed runs."""
-    keep = current_name(index_dir)
+def prune(index_dir: Path, previous: str | None = None) -> None:
+    """Keep the current snapshot, the ``previous`` one (a server may still be opening it) and
+    the segments they name; remove older snapshots, unused segments and killed runs' staging."""
     root = index_dir / SNAPSHOTS
     if not root.exists():
         return
+    keep = {current_name(index_dir), previous} - {None}
+    used: set[str] = set()
     for folder in root.iterdir():
-        if folder.name != keep:
+        if folder.name not in keep:
             shutil.rmtree(folder, ignore_errors=True)
+            continue
+        try:
+            used |= set(json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("segments", {}))
+        except (OSError, ValueError):
+            continue
+    segments = index_dir / SEGMENTS
+    if segments.exists():
+        for folder in segments.iterdir():
+            if folder.name not in used:
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
