@@ -144,9 +144,11 @@ class Assistant:
     def _foreign_script(self, question: str) -> str | None:
         """A notice when the question's letters are of a script the documents never use."""
         snapshot = self.retriever.snapshot
-        if self._scripts[0] != snapshot.name:  # a sample of every document: cheap at any corpus size
-            sample = (text[:SCRIPT_SAMPLE] for text in snapshot.texts.values())
-            self._scripts = (snapshot.name, set().union(*(scripts(t, 0.001) for t in sample)))
+        if self._scripts[0] != snapshot.name:  # recorded per document at ingest: cheap at any size
+            found: set[str] = set()
+            for doc_id, entry in snapshot.docs.items():
+                found |= set(entry.scripts) if entry.scripts else scripts(snapshot.texts[doc_id][:SCRIPT_SAMPLE], 0.001)
+            self._scripts = (snapshot.name, found)
         asked = scripts(question)
         if not asked or asked & self._scripts[1]:
             return None

@@ -189,7 +189,7 @@ def test_one_changed_document_writes_one_small_segment(fresh_settings: Settings,
     after = _segments(fresh_settings)
     assert set(first) < set(after) and len(after) == len(first) + 1  # the old segment is untouched
     new = (set(after) - set(first)).pop()
-    assert [json.loads(line)["doc_id"] for line in (new / "documents.jsonl").read_text().splitlines()] == ["note.txt"]
+    assert [doc_id for doc_id, _, _ in json.loads((new / "documents.json").read_text())] == ["note.txt"]
     answer = Assistant(fresh_settings).ask("Who chairs the harbour board?")
     assert "Quillfeather" in answer.answer and answer.citations[0].doc_id == "note.txt"
 

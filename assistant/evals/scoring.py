@@ -7,6 +7,7 @@ case-insensitively with accents folded and punctuation reduced to spaces.
 from __future__ import annotations
 
 import statistics
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -35,7 +36,7 @@ def uncited(answer: str) -> tuple[int, int]:
     return sum(1 for _, numbers in sentences if not numbers), len(sentences)
 
 
-def citation_valid(citation: dict[str, Any], texts: dict[str, str]) -> bool:
+def citation_valid(citation: dict[str, Any], texts: Mapping[str, str]) -> bool:
     text = texts.get(citation.get("doc_id", ""))
     start, end = citation.get("start"), citation.get("end")
     if text is None or not isinstance(start, int) or not isinstance(end, int):
@@ -94,7 +95,7 @@ def score_case(
     case: Any,
     answer: dict[str, Any],
     retrieved_texts: list[str],
-    doc_texts: dict[str, str],
+    doc_texts: Mapping[str, str],
     latency_ms: float,
 ) -> CaseResult:
     """Score one answer (the ``assistant ask --json`` object) against its golden case."""

@@ -13,9 +13,12 @@ Scoring is BM25 as Lucene computes it (k1 = 1.5, b = 0.75; Robertson et al. 1994
 from __future__ import annotations
 
 import math
+from array import array
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
 import numpy as np
 
@@ -25,11 +28,53 @@ K1 = 1.5
 B = 0.75
 
 
+class Terms(Sequence[bytes]):
+    """A sorted vocabulary kept as one UTF-8 blob and offsets: a few bytes a term, searched by
+    bisection, instead of a fixed-width string array (as wide as the longest term) or a dict."""
+
+    def __init__(self, blob: bytes, offsets: np.ndarray) -> None:
+        self.blob = blob
+        self.offsets = offsets
+        self._at = array("q", offsets.astype(np.int64).tobytes())  # plain ints: fast to index
+
+    @classmethod
+    def of(cls, terms: list[str]) -> Terms:
+        encoded = [t.encode() for t in terms]
+        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum([len(e) for e in encoded])
+        return cls(b"".join(encoded), offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @overload
+    def __getitem__(self, i: int) -> bytes: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[bytes]: ...
+    def __getitem__(self, i: int | slice) -> bytes | Sequence[bytes]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        return self.blob[self.offsets[i] : self.offsets[i + 1]]
+
+    def find(self, term: str) -> int | None:
+        """The index of ``term``, by bisection over the blob (a query looks up a few terms in
+        each segment, so this loop, not numpy, is what runs)."""
+        key, blob, at = term.encode(), self.blob, self._at
+        lo, hi = 0, len(at) - 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if blob[at[mid] : at[mid + 1]] < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo if lo < len(at) - 1 and blob[at[lo] : at[lo + 1]] == key else None
+
+
 @dataclass
 class Postings:
     """One segment's postings: ``terms[i]`` occurs in ``chunk[ptr[i]:ptr[i+1]]`` with ``tf``."""
 
-    terms: np.ndarray  # str, sorted
+    terms: Terms  # sorted by their UTF-8 bytes (the same order as by code points)
     ptr: np.ndarray  # int64, len(terms) + 1
     chunk: np.ndarray  # int32, local chunk index
     tf: np.ndarray  # int32
@@ -45,22 +90,25 @@ class Postings:
             lengths[i] = len(tokens)
             for term, count in Counter(tokens).items():
                 rows.setdefault(term, []).append((i, count))
-        terms = sorted(rows)
+        terms = sorted(rows, key=str.encode)
         ptr = np.zeros(len(terms) + 1, dtype=np.int64)
         ptr[1:] = np.cumsum([len(rows[t]) for t in terms])
         flat = [p for t in terms for p in rows[t]]
         chunk = np.array([c for c, _ in flat], dtype=np.int32)
         tf = np.array([n for _, n in flat], dtype=np.int32)
-        return cls(np.array(terms, dtype=np.str_), ptr, chunk, tf, lengths)
+        return cls(Terms.of(terms), ptr, chunk, tf, lengths)
 
     def save(self, path: Path) -> None:
+        blob = np.frombuffer(self.terms.blob, dtype=np.uint8)
         with path.open("wb") as f:
-            np.savez(f, terms=self.terms, ptr=self.ptr, chunk=self.chunk, tf=self.tf, lengths=self.lengths)
+            np.savez(f, blob=blob, offsets=self.terms.offsets, ptr=self.ptr, chunk=self.chunk, tf=self.tf,
+                     lengths=self.lengths)  # fmt: skip
 
     @classmethod
     def load(cls, path: Path) -> Postings:
         with np.load(path, allow_pickle=False) as data:
-            return cls(data["terms"], data["ptr"], data["chunk"], data["tf"], data["lengths"])
+            terms = Terms(data["blob"].tobytes(), data["offsets"])
+            return cls(terms, data["ptr"], data["chunk"], data["tf"], data["lengths"])
 
 
 class _Part:
@@ -69,11 +117,10 @@ class _Part:
     def __init__(self, postings: Postings, to_global: np.ndarray) -> None:
         self.postings = postings
         self.to_global = to_global
-        self.index = {str(t): i for i, t in enumerate(postings.terms)}
 
     def slice(self, term: str) -> tuple[np.ndarray, np.ndarray]:
         """(global positions, tf) of the live chunks ``term`` occurs in."""
-        i = self.index.get(term)
+        i = self.postings.terms.find(term)
         if i is None:
             return _EMPTY, _EMPTY
         p = self.postings
@@ -134,9 +181,11 @@ class LexicalIndex:
                 where, tf = part.slice(term)
                 if len(where):
                     norm = K1 * (1 - B + B * self._lengths[where] / self._average)
-                    np.add.at(scores, where, idf * tf / (tf + norm))
+                    scores[where] += idf * tf / (tf + norm)  # a chunk occurs once in a term's postings
         hits = np.flatnonzero(scores > 0)
         if not len(hits):
             return []
-        top = hits[np.argsort(-scores[hits], kind="stable")[:k]]
+        if len(hits) > k:  # the k best without sorting every hit
+            hits = hits[np.argpartition(-scores[hits], k - 1)[:k]]
+        top = hits[np.lexsort((hits, -scores[hits]))]  # best first, ties by position
         return [(int(i), float(scores[i])) for i in top]

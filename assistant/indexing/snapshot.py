@@ -14,14 +14,19 @@ old segments hold mostly dead chunks, or small segments pile up, ingest compacts
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import shutil
+import threading
 import uuid
 import zipfile
+from array import array
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -46,6 +51,7 @@ class DocEntry:
     chunking: str
     path: str = ""
     segment: str = ""  # the segment holding this version of the document
+    scripts: list[str] = field(default_factory=list)  # writing systems of its letters (text.scripts)
 
 
 @dataclass
@@ -68,23 +74,111 @@ class Manifest:
     created: str = ""
 
 
+class DocumentTexts(Mapping[str, str]):
+    """Document texts read on demand from the segments' ``documents.bin`` files (memory-mapped,
+    so the page cache holds them, shared by every worker) instead of Python strings in each
+    process; the most recently used are kept decoded."""
+
+    CACHE = 256
+
+    def __init__(self) -> None:
+        self._where: dict[str, tuple[mmap.mmap | bytes, int, int]] = {}
+        self._cache: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def add_segment(self, folder: Path, live: set[str]) -> None:
+        index = json.loads((folder / "documents.json").read_text(encoding="utf-8"))
+        path = folder / "documents.bin"
+        size = path.stat().st_size
+        if size:
+            with path.open("rb") as f:
+                blob: mmap.mmap | bytes = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        else:
+            blob = b""
+        for doc_id, start, end in index:
+            if end > size:
+                raise ValueError(f"{path} is shorter than its index says")
+            if doc_id in live:
+                self._where[doc_id] = (blob, start, end)
+
+    def __getitem__(self, doc_id: str) -> str:
+        with self._lock:
+            text = self._cache.get(doc_id)
+            if text is not None:
+                self._cache.move_to_end(doc_id)
+                return text
+        blob, start, end = self._where[doc_id]
+        text = bytes(blob[start:end]).decode("utf-8")
+        with self._lock:
+            self._cache[doc_id] = text
+            if len(self._cache) > self.CACHE:
+                self._cache.popitem(last=False)
+        return text
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._where)
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._where
+
+
+class ChunkTable(Sequence[Chunk]):
+    """The chunks of a snapshot as compact columns (id, document, ordinal, offsets); a
+    :class:`Chunk` with its text is made on access. At 100,000 chunks this saves the memory of
+    a second copy of every text and of the objects holding them."""
+
+    def __init__(self, texts: Mapping[str, str]) -> None:
+        self.texts = texts
+        self.ids: list[str] = []
+        self.doc_names: list[str] = []
+        self._doc_index: dict[str, int] = {}
+        self._columns: list[array[int]] = [array("q") for _ in range(4)]  # doc, ordinal, start, end
+
+    def append(self, chunk_id: str, doc_id: str, ordinal: int, start: int, end: int) -> None:
+        doc = self._doc_index.setdefault(doc_id, len(self.doc_names))
+        if doc == len(self.doc_names):
+            self.doc_names.append(doc_id)
+        self.ids.append(chunk_id)
+        for column, value in zip(self._columns, (doc, ordinal, start, end), strict=True):
+            column.append(value)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @overload
+    def __getitem__(self, i: int) -> Chunk: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[Chunk]: ...
+    def __getitem__(self, i: int | slice) -> Chunk | Sequence[Chunk]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        doc, ordinal, start, end = (column[i] for column in self._columns)
+        doc_id = self.doc_names[doc]
+        return Chunk(self.ids[i], doc_id, ordinal, start, end, self.texts[doc_id][start:end])
+
+
 @dataclass
 class Snapshot:
-    """One consistent view of the index."""
+    """One consistent view of the index. ``chunks`` may be a :class:`ChunkTable`, which keeps
+    offsets only and cuts each chunk's text from its document when asked."""
 
     name: str
     collection: str
     embedder: dict[str, Any]
     docs: dict[str, DocEntry]
-    chunks: list[Chunk]
-    texts: dict[str, str]
+    chunks: Sequence[Chunk]
+    texts: Mapping[str, str]
     lexical: LexicalIndex
     created: str = ""
     lexical_version: str = ""
     position: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.position = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+        ids = self.chunks.ids if isinstance(self.chunks, ChunkTable) else [c.chunk_id for c in self.chunks]
+        self.position = {cid: i for i, cid in enumerate(ids)}
 
     def document(self, doc_id: str) -> Document:
         entry = self.docs[doc_id]
@@ -147,41 +241,38 @@ def load(index_dir: Path) -> Snapshot:
         raise IndexMissing(
             f"No index found in {index_dir}/. Build it first with `assistant ingest` (it reads seeds/ by default)."
         )
-    chunks: list[Chunk] = []
-    texts: dict[str, str] = {}
+    texts = DocumentTexts()
+    chunks = ChunkTable(texts)
     parts: list[tuple[Postings, np.ndarray]] = []
     versions = []
     try:
         for seg, info in sorted(found.segments.items()):
             folder = index_dir / SEGMENTS / seg
             live = {d for d, e in found.docs.items() if e.segment == seg}
-            seg_texts = {
-                row["doc_id"]: row["text"] for row in _read_jsonl(folder / "documents.jsonl") if row["doc_id"] in live
-            }
+            texts.add_segment(folder, live)
             rows = _read_jsonl(folder / "chunks.jsonl")
             to_global = np.full(len(rows), -1, dtype=np.int64)
-            seg_chunks: list[Chunk] = []
             for i, row in enumerate(rows):
-                if row["doc_id"] in live:
-                    to_global[i] = len(chunks) + len(seg_chunks)
-                    text = seg_texts[row["doc_id"]]
-                    seg_chunks.append(Chunk(text=text[row["start"] : row["end"]], **row))
+                doc_id = row["doc_id"]
+                if doc_id in live:
+                    to_global[i] = len(chunks)
+                    chunk_id = found.docs[doc_id].chunk_ids[row["ordinal"]]  # one string shared with the manifest
+                    chunks.append(chunk_id, doc_id, row["ordinal"], row["start"], row["end"])
             if info.lexical == analyser_version():
                 postings = Postings.load(folder / "postings.npz")
             else:  # an older analyser built it: re-analyse in memory; the next ingest rewrites it
-                postings = Postings.build([seg_texts.get(r["doc_id"], "")[r["start"] : r["end"]] for r in rows])
+                postings = Postings.build([texts[r["doc_id"]][r["start"] : r["end"]] if r["doc_id"] in texts else ""
+                                           for r in rows])  # fmt: skip
             if len(postings.lengths) != len(rows):
                 raise ValueError(f"segment {seg} has {len(rows)} chunks but postings for {len(postings.lengths)}")
             versions.append(info.lexical)
-            chunks += seg_chunks
-            texts |= seg_texts
             parts.append((postings, to_global))
         expected = sum(len(d.chunk_ids) for d in found.docs.values())
         if len(chunks) != expected or set(texts) != set(found.docs):
             raise ValueError(
                 f"{len(chunks)} chunks and {len(texts)} texts for {expected} chunks of {len(found.docs)} documents"
             )
-    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, EOFError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, IndexError, zipfile.BadZipFile, EOFError) as exc:
         raise IndexDamaged(
             f"The index in {index_dir}/ is damaged ({type(exc).__name__}: {exc}). "
             "Rebuild it with `assistant ingest --rebuild`."
@@ -210,7 +301,13 @@ def write_segment(index_dir: Path, chunks: list[Chunk], texts: dict[str, str]) -
     rows = ({"chunk_id": c.chunk_id, "doc_id": c.doc_id, "ordinal": c.ordinal, "start": c.start, "end": c.end}
             for c in chunks)  # fmt: skip
     _write_jsonl(staging / "chunks.jsonl", rows)
-    _write_jsonl(staging / "documents.jsonl", ({"doc_id": k, "text": v} for k, v in sorted(texts.items())))
+    index = []
+    with (staging / "documents.bin").open("wb") as blob:
+        for doc_id, text in sorted(texts.items()):
+            data = text.encode("utf-8")
+            index.append([doc_id, blob.tell(), blob.tell() + len(data)])
+            blob.write(data)
+    _write_json(staging / "documents.json", index)
     Postings.build([c.text for c in chunks]).save(staging / "postings.npz")
     _fsync_tree(staging)
     os.replace(staging, root / name)
@@ -221,7 +318,9 @@ def write_segment(index_dir: Path, chunks: list[Chunk], texts: dict[str, str]) -
 def read_segment(index_dir: Path, segment: str, doc_ids: set[str]) -> tuple[list[Chunk], dict[str, str]]:
     """The chunks and texts of some documents of a segment (compaction rewrites them)."""
     folder = index_dir / SEGMENTS / segment
-    texts = {row["doc_id"]: row["text"] for row in _read_jsonl(folder / "documents.jsonl") if row["doc_id"] in doc_ids}
+    stored = DocumentTexts()
+    stored.add_segment(folder, doc_ids)
+    texts = {doc_id: stored[doc_id] for doc_id in stored}
     chunks = [
         Chunk(text=texts[row["doc_id"]][row["start"] : row["end"]], **row)
         for row in _read_jsonl(folder / "chunks.jsonl")

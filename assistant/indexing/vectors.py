@@ -55,6 +55,7 @@ class VectorStore:
 
     def __init__(self, collection: Collection) -> None:
         self._collection = collection
+        self._size: int | None = None
 
     @classmethod
     def open(cls, client: ClientAPI, name: str, ef: EmbeddingFunction[Documents], *, create: bool) -> VectorStore:
@@ -109,8 +110,12 @@ class VectorStore:
         return self._collection.count()
 
     def query(self, text: str, n: int) -> list[tuple[str, float]]:
-        """(chunk id, cosine distance) of the ``n`` nearest chunks."""
-        n = min(n, self.count())
+        """(chunk id, cosine distance) of the ``n`` nearest chunks. The collection's size is read
+        once per store (a snapshot's store is built after its vectors are in): counting costs
+        more than the search itself at 100,000 vectors."""
+        if self._size is None:
+            self._size = self.count()
+        n = min(n, self._size)
         if n <= 0:
             return []
         result = self._collection.query(query_texts=[text], n_results=n, include=["distances"])
