@@ -3,6 +3,7 @@ and one shared index folder, as several hosts behind a load balancer would run t
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -185,3 +186,35 @@ def test_unreachable_redis_stops_serve_with_a_plain_message(tmp_path: Path) -> N
     assert result.returncode == 2, result.stderr
     assert "ASSISTANT_REDIS_URL: cannot reach Redis" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _throughput(urls: list[str], requests: int = 120, clients: int = 8) -> tuple[float, int]:
+    """Requests per second with ``clients`` concurrent clients spread over ``urls``, and errors."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = ["Who leads the Ukrainian delegation?", "Where did Zelensky meet Erdogan?", "Who is Medinsky?"]
+
+    def one(i: int) -> bool:
+        r = httpx.post(f"{urls[i % len(urls)]}/api/ask", json={"question": questions[i % 3]}, timeout=120)
+        return r.status_code == 200 and bool(r.json()["citations"])
+
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(one, range(clients)))  # warm-up
+        t0 = time.perf_counter()
+        ok = list(pool.map(one, range(requests)))
+        seconds = time.perf_counter() - t0
+    return requests / seconds, ok.count(False)
+
+
+def test_two_hosts_serve_more_than_one_and_fail_nothing(pair: dict) -> None:
+    """Throughput through one host against both (reported in evals/reports/workers.json; speed is
+    measured, not asserted: the machine is shared), with no failed request either way."""
+    urls: list[str] = pair["urls"]
+    one_rate, one_errors = _throughput(urls[:1])
+    two_rate, two_errors = _throughput(urls)
+    assert one_errors == 0 and two_errors == 0
+    report = ROOT / "evals" / "reports"
+    report.mkdir(parents=True, exist_ok=True)
+    figures = {"one_host_rps": round(one_rate, 1), "two_hosts_rps": round(two_rate, 1),
+               "ratio": round(two_rate / one_rate, 2), "requests": 120, "clients": 8, "errors": 0}  # fmt: skip
+    (report / "workers.json").write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
