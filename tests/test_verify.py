@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from assistant.answering.citations import is_valid
-from assistant.answering.verify import SUPPORT_THRESHOLD, is_refusal, render, split_answer, support, verify
+from assistant.answering.citations import is_valid, split_answer
+from assistant.answering.verify import SUPPORT_THRESHOLD, is_refusal, render, support, verify
 from assistant.evals.scoring import group_matched
 from assistant.pipeline import Assistant
 
@@ -147,3 +147,68 @@ def test_recorded_smollm2_sentences(seed_assistant: Assistant) -> None:
         "Russia declared the annexation of Donetsk and Luhansk regions to Ukraine.",
     ):
         assert not kept[sentence]
+
+
+@pytest.fixture(scope="module")
+def disagreeing(tmp_path_factory: pytest.TempPathFactory):
+    """Two reports that give different cities for the same summit."""
+    from assistant.indexing.ingest import ingest
+    from assistant.settings import Settings
+
+    root = tmp_path_factory.mktemp("disagree")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    (corpus / "wire.txt").write_text("The trade summit was held in Lisbon on Monday, officials said.", encoding="utf-8")
+    (corpus / "daily.txt").write_text(
+        "The trade summit was held in Porto on Monday, organisers said.", encoding="utf-8"
+    )
+    settings = Settings(index_dir=root / "index", corpus_dir=corpus)
+    ingest(settings, progress=False)
+    assistant = Assistant(settings)
+    sources = [h.chunk for h in assistant.retriever.search("Where was the trade summit held?", 6)]
+    number = {c.doc_id: n for n, c in enumerate(sources, 1)}
+    return assistant.retriever.snapshot, sources, number["wire.txt"], number["daily.txt"]
+
+
+def test_each_side_of_a_disagreement_must_be_backed_by_its_own_passage(disagreeing) -> None:
+    snap, sources, wire, daily = disagreeing
+    both = f"The sources disagree: one report says the summit was in Lisbon [{wire}], the other says Porto [{daily}]."
+    checked = verify(snap, both, sources)
+    assert len(checked.kept) == 1 and not checked.dropped
+    assert sorted(checked.kept[0].sources) == sorted([wire, daily])
+    swapped = (
+        f"The sources disagree: one report says the summit was in Porto [{wire}], the other says Lisbon [{daily}]."
+    )
+    checked = verify(snap, swapped, sources)
+    assert not checked.kept and "is not stated by the passage it cites" in checked.dropped[0]["reason"]
+    own_sentences = (
+        f"The sources disagree:\nThe summit was held in Lisbon, one report says [{wire}]. "
+        f"Another report puts it in Porto [{daily}]."
+    )
+    checked = verify(snap, own_sentences, sources)
+    assert [k.sources for k in checked.kept] == [[wire], [daily]] and not checked.dropped  # the lead is not "dropped"
+
+
+def test_a_model_disagreement_is_shown_only_when_both_sides_survive(disagreeing) -> None:
+    from assistant.answering.generative import UNCONFIRMED_CONFLICT, GenerativeAnswerer
+
+    snap, sources, wire, daily = disagreeing
+
+    class Replay:  # replays a recorded draft; the real server is exercised in test_llm.py
+        def __init__(self, draft: str) -> None:
+            self.draft = draft
+
+        def stream(self, messages, on_token=None) -> str:
+            return self.draft
+
+    hits = [type("Hit", (), {"chunk": c})() for c in sources]
+    good = f"The sources disagree: The summit was in Lisbon [{wire}]. Another report says Porto [{daily}]."
+    answerer = GenerativeAnswerer.__new__(GenerativeAnswerer)
+    answerer.answer_prompt = __import__("assistant.answering.prompts", fromlist=["load"]).load("answer")
+    answerer.model = Replay(good)
+    result = answerer.answer(snap, "Where was the trade summit held?", hits)
+    assert result.composed and result.composed.conflict and result.composed.text.startswith("The sources disagree:")
+    answerer.model = Replay(f"The sources disagree: The summit was in Lisbon [{wire}]. Another says Madrid [{daily}].")
+    result = answerer.answer(snap, "Where was the trade summit held?", hits)
+    assert result.composed and not result.composed.conflict and UNCONFIRMED_CONFLICT in result.notices
+    assert "Madrid" not in result.composed.text

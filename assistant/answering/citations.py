@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from ..indexing.snapshot import Snapshot
 from ..models import Chunk, Citation
@@ -18,22 +19,48 @@ def strip_markers(text: str) -> str:
     return _SPACED_MARKER.sub(" ", text)
 
 
-def split_answer(text: str) -> list[tuple[str, list[int]]]:
-    """(sentence without markers, its marker numbers); markers belong to the sentence before."""
+@dataclass
+class AnswerSentence:
+    """A sentence of a model's answer: its text without markers, the markers it carries, and,
+    when markers sit inside it ("A says X [1], while B says Y [2]."), each side with its own."""
+
+    text: str
+    numbers: list[int]
+    sides: list[tuple[str, list[int]]] = field(default_factory=list)
+
+
+def answer_sentences(text: str) -> list[AnswerSentence]:
+    """The sentences of an answer; markers opening a sentence belong to the one before."""
     from ..text.sentences import split_sentences
 
-    out: list[tuple[str, list[int]]] = []
+    out: list[AnswerSentence] = []
     for span in split_sentences(text):
         sentence = span.text
         leading = _LEADING_MARKERS.match(sentence)
         if leading and out:
-            out[-1][1].extend(int(n) for n in MARKER.findall(leading.group(1)))
+            out[-1].numbers.extend(int(n) for n in MARKER.findall(leading.group(1)))
             sentence = sentence[leading.end() :]
         numbers = [int(n) for n in MARKER.findall(sentence)]
         clean = _SPACED_MARKER.sub("", sentence).strip()
         if clean:
-            out.append((clean, numbers))
+            out.append(AnswerSentence(clean, numbers, _sides(sentence)))
     return out
+
+
+def _sides(sentence: str) -> list[tuple[str, list[int]]]:
+    """The parts of a sentence that each end in a group of markers, when there are two or more."""
+    sides, begin = [], 0
+    for group in re.finditer(rf"(?:\s*{MARKER.pattern})+", sentence):
+        part = sentence[begin : group.start()].strip(" ,;:")
+        if re.search(r"\w", part):
+            sides.append((part, [int(n) for n in MARKER.findall(group.group(0))]))
+        begin = group.end()
+    return sides if len(sides) >= 2 else []
+
+
+def split_answer(text: str) -> list[tuple[str, list[int]]]:
+    """(sentence without markers, its marker numbers); markers belong to the sentence before."""
+    return [(s.text, s.numbers) for s in answer_sentences(text)]
 
 
 class CitationList:

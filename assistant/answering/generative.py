@@ -15,10 +15,11 @@ from typing import Any
 from ..indexing.snapshot import Snapshot
 from ..models import Chunk, Retrieved
 from . import prompts
-from .composed import REFUSAL, Composed
+from .composed import CONFLICT_LEAD, REFUSAL, Composed
 from .llm import ChatModel, LLMUnavailable
 from .verify import Verification, is_refusal, render, verify
 
+UNCONFIRMED_CONFLICT = "The model reported a disagreement between the sources that the check could not confirm."
 UNVERIFIED = "Nothing the language model said could be verified against the documents; showing the extractive answer."
 
 
@@ -84,4 +85,15 @@ class GenerativeAnswerer:
         if checked.dropped:
             n = len(checked.dropped)
             notices.append(f"{n} sentence(s) of the model's answer removed: not supported by the cited passages.")
-        return Generated(Composed(text, citations, False, False), notices, record, draft)
+        conflict = False
+        if draft.lstrip().lower().startswith(CONFLICT_LEAD.lower().rstrip(":")):
+            # The model says the sources disagree: shown as such only when what survived the check
+            # still cites two documents, each side backed by its own passage.
+            conflict = len({c.doc_id for c in citations}) >= 2
+            if conflict:
+                text = f"{CONFLICT_LEAD} {text}"
+            else:
+                notices.append(
+                    "The model reported a disagreement between the sources that the check could not confirm."
+                )
+        return Generated(Composed(text, citations, False, conflict), notices, record, draft)

@@ -23,7 +23,7 @@ from ..text.analysis import analyse
 from ..text.negation import is_negated, polarity
 from ..text.sentences import Span
 from .candidates import names_in, sentence_context, sentences_of
-from .citations import MARKER, CitationList, split_answer
+from .citations import MARKER, CitationList, answer_sentences
 from .question import light_terms
 from .signals import term_credit
 
@@ -32,6 +32,8 @@ from .signals import term_credit
 SUPPORT_THRESHOLD = 0.6
 PAIR_DISTANCE = 4
 _NUMBER = re.compile(r"\d[\d,.]*")
+# "The sources disagree: one source says ..." carries nothing to check on either side.
+_LEAD = re.compile(r"^(?:the\s+)?(?:sources|documents|articles|passages)\s+disagree\s*:?\s*", re.I)
 _REFUSAL = re.compile(
     r"(documents?|sources?|articles?|passages?)\s+(don'?t|do not|does not|doesn'?t)\s+(say|mention|contain|answer|"
     r"provide|include)|no information|cannot answer|can't answer|not mentioned|not provided",
@@ -132,25 +134,41 @@ def evidence_units(snapshot: Snapshot, chunk: Chunk) -> list[tuple[Span, set[str
 
 
 def verify(snapshot: Snapshot, answer: str, sources: list[Chunk]) -> Verification:
-    """Check every sentence of ``answer`` against the ``sources`` it cites (numbered from 1)."""
+    """Check every sentence of ``answer`` against the ``sources`` it cites (numbered from 1).
+
+    An answer that opens with "The sources disagree" gives sides: a sentence of it that states a
+    name or number with one citation is one side, kept when its own passage states them."""
+    disagreement = bool(_LEAD.match(answer.lstrip()))
     kept: list[Checked] = []
     dropped: list[dict[str, Any]] = []
     removed: list[int] = []
     units = [evidence_units(snapshot, chunk) for chunk in sources]
-    for sentence, numbers in split_answer(answer):
+    for parsed in answer_sentences(answer):
+        sentence, numbers = parsed.text, parsed.numbers
+        claim = _LEAD.sub("", sentence)  # "The sources disagree: X says ..." is checked as "X says ..."
+        if not claim.strip(" .:"):
+            continue  # the lead alone: the answerer reports the disagreement if its sides survive
         valid = [n for n in dict.fromkeys(numbers) if 1 <= n <= len(sources)]
         removed += [n for n in numbers if n not in valid]
-        if len([t for t in analyse(sentence) if t not in light_terms()]) < 2 or sentence.rstrip(".").endswith(":"):
+        if len([t for t in analyse(claim) if t not in light_terms()]) < 2 or sentence.rstrip(".").endswith(":"):
             dropped.append({"sentence": sentence, "reason": "too short to check", "support": 0.0})
             continue
         candidates = valid or list(range(1, len(sources) + 1))  # no marker: look for support anywhere
         best: list[tuple[float, int, Span]] = []
         for n in candidates:
-            scored = [(support(snapshot, sentence, span.text, names), span) for span, names in units[n - 1]]
+            scored = [(support(snapshot, claim, span.text, names), span) for span, names in units[n - 1]]
             value, span = max(scored, key=lambda x: x[0])
             best.append((value, n, span))
         best.sort(key=lambda b: -b[0])
         good = [b for b in best if b[0] >= SUPPORT_THRESHOLD]
+        sides = parsed.sides or (
+            [(sentence, valid)] if disagreement and len(valid) == 1 and _side_values(sentence) else []
+        )
+        if sides and valid:  # "A says X [1], while B says Y [2]": each side by its own passage
+            good, side_problem = _sides_supported(snapshot, sides, units)
+            if side_problem:
+                dropped.append({"sentence": sentence, "reason": side_problem, "support": 0.0})
+                continue
         if not good:
             reason = (
                 "no citation" if not numbers else ("cites no passage" if not valid else "not supported by its sources")
@@ -162,6 +180,39 @@ def verify(snapshot: Snapshot, answer: str, sources: list[Chunk]) -> Verificatio
             Checked(sentence, [n for _, n, _ in chosen], chosen[0][0], [(n, s.start, s.end) for _, n, s in chosen])
         )
     return Verification(kept, dropped, removed)
+
+
+def _side_values(text: str) -> set[str]:
+    """The names (stems) and numbers a side of a disagreement states: what it disagrees on."""
+    return names_in(_LEAD.sub("", text)) | {v.strip(".,") for v in _NUMBER.findall(text)}
+
+
+def _stated(snapshot: Snapshot, values: set[str], spans: list[tuple[Span, set[str]]]) -> tuple[Span, int] | None:
+    """The sentence of a passage that states every one of ``values``, if any."""
+    for span, names in spans:
+        found = set(analyse(span.text)) | names | {v.strip(".,") for v in _NUMBER.findall(span.text)}
+        if values <= found:
+            return span, len(values)
+    return None
+
+
+def _sides_supported(
+    snapshot: Snapshot, sides: list[tuple[str, list[int]]], units: list[list[tuple[Span, set[str]]]]
+) -> tuple[list[tuple[float, int, Span]], str | None]:
+    """Each side of a disagreement ("... Lisbon [1], ... Porto [2]") checked against the passages
+    it cites alone: the names and numbers it states must stand in one of them. Attribution words
+    ("one report says") are not checked; what the sides disagree on is. Returns the supporting
+    sentences, or why a side fails."""
+    found: list[tuple[float, int, Span]] = []
+    for text, numbers in sides:
+        cited = [n for n in dict.fromkeys(numbers) if 1 <= n <= len(units)]
+        values = _side_values(text)
+        hit = next(((n, h) for n in cited if (h := _stated(snapshot, values, units[n - 1]))), None) if values else None
+        if hit is None:
+            return [], f"the side {text!r} is not stated by the passage it cites"
+        n, (span, _) = hit
+        found.append((1.0, n, span))
+    return found, None
 
 
 def render(snapshot: Snapshot, verification: Verification, sources: list[Chunk]) -> tuple[str, list[Citation]]:
