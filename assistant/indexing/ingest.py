@@ -240,7 +240,7 @@ def _compact(index_dir: Path, docs: dict[str, snapshot.DocEntry], segments: dict
     chunks: list[Chunk] = []
     texts: dict[str, str] = {}
     for seg in merge:
-        members = {d for d, e in docs.items() if e.segment == seg}
+        members = {d: e for d, e in docs.items() if e.segment == seg}
         seg_chunks, seg_texts = snapshot.read_segment(index_dir, seg, members)
         chunks += seg_chunks
         texts |= seg_texts

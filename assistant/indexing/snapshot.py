@@ -86,7 +86,8 @@ class DocumentTexts(Mapping[str, str]):
         self._cache: OrderedDict[str, str] = OrderedDict()
         self._lock = threading.Lock()
 
-    def add_segment(self, folder: Path, live: set[str]) -> None:
+    def add_segment(self, folder: Path, live: set[str]) -> list[str]:
+        """Map the live documents of a segment; returns all its document ids, in file order."""
         index = json.loads((folder / "documents.json").read_text(encoding="utf-8"))
         path = folder / "documents.bin"
         size = path.stat().st_size
@@ -100,6 +101,7 @@ class DocumentTexts(Mapping[str, str]):
                 raise ValueError(f"{path} is shorter than its index says")
             if doc_id in live:
                 self._where[doc_id] = (blob, start, end)
+        return [doc_id for doc_id, _, _ in index]
 
     def __getitem__(self, doc_id: str) -> str:
         with self._lock:
@@ -136,6 +138,19 @@ class ChunkTable(Sequence[Chunk]):
         self.doc_names: list[str] = []
         self._doc_index: dict[str, int] = {}
         self._columns: list[array[int]] = [array("q") for _ in range(4)]  # doc, ordinal, start, end
+
+    def extend(self, ids: list[str], doc_ids: list[str], columns: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+        """Add chunks in bulk: their ids, document ids, and (ordinal, start, end) columns."""
+        docs = np.array([self._doc(d) for d in doc_ids], dtype=np.int64)
+        self.ids.extend(ids)
+        for column, values in zip(self._columns, (docs, *columns), strict=True):
+            column.frombytes(np.ascontiguousarray(values, dtype=np.int64).tobytes())
+
+    def _doc(self, doc_id: str) -> int:
+        doc = self._doc_index.setdefault(doc_id, len(self.doc_names))
+        if doc == len(self.doc_names):
+            self.doc_names.append(doc_id)
+        return doc
 
     def append(self, chunk_id: str, doc_id: str, ordinal: int, start: int, end: int) -> None:
         doc = self._doc_index.setdefault(doc_id, len(self.doc_names))
@@ -249,22 +264,22 @@ def load(index_dir: Path) -> Snapshot:
         for seg, info in sorted(found.segments.items()):
             folder = index_dir / SEGMENTS / seg
             live = {d for d, e in found.docs.items() if e.segment == seg}
-            texts.add_segment(folder, live)
-            rows = _read_jsonl(folder / "chunks.jsonl")
-            to_global = np.full(len(rows), -1, dtype=np.int64)
-            for i, row in enumerate(rows):
-                doc_id = row["doc_id"]
-                if doc_id in live:
-                    to_global[i] = len(chunks)
-                    chunk_id = found.docs[doc_id].chunk_ids[row["ordinal"]]  # one string shared with the manifest
-                    chunks.append(chunk_id, doc_id, row["ordinal"], row["start"], row["end"])
+            names = texts.add_segment(folder, live)
+            doc, ordinal, start, end = _read_chunks(folder, len(names))
+            alive = np.array([n in live for n in names], dtype=bool)[doc] if len(doc) else np.zeros(0, dtype=bool)
+            to_global = np.full(len(doc), -1, dtype=np.int64)
+            to_global[alive] = len(chunks) + np.arange(int(alive.sum()))
+            live_docs = [names[d] for d in doc[alive]]
+            ids = [found.docs[d].chunk_ids[o] for d, o in zip(live_docs, ordinal[alive].tolist(), strict=True)]
+            chunks.extend(ids, live_docs, (ordinal[alive], start[alive], end[alive]))  # ids shared with the manifest
             if info.lexical == analyser_version():
                 postings = Postings.load(folder / "postings.npz")
             else:  # an older analyser built it: re-analyse in memory; the next ingest rewrites it
-                postings = Postings.build([texts[r["doc_id"]][r["start"] : r["end"]] if r["doc_id"] in texts else ""
-                                           for r in rows])  # fmt: skip
-            if len(postings.lengths) != len(rows):
-                raise ValueError(f"segment {seg} has {len(rows)} chunks but postings for {len(postings.lengths)}")
+                postings = Postings.build(
+                    [texts[names[d]][a:b] if names[d] in texts else "" for d, a, b in zip(doc, start, end, strict=True)]
+                )
+            if len(postings.lengths) != len(doc):
+                raise ValueError(f"segment {seg} has {len(doc)} chunks but postings for {len(postings.lengths)}")
             versions.append(info.lexical)
             parts.append((postings, to_global))
         expected = sum(len(d.chunk_ids) for d in found.docs.values())
@@ -298,9 +313,15 @@ def write_segment(index_dir: Path, chunks: list[Chunk], texts: dict[str, str]) -
     name = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     staging = root / f".staging-{name}"
     staging.mkdir()
-    rows = ({"chunk_id": c.chunk_id, "doc_id": c.doc_id, "ordinal": c.ordinal, "start": c.start, "end": c.end}
-            for c in chunks)  # fmt: skip
-    _write_jsonl(staging / "chunks.jsonl", rows)
+    order = {doc_id: i for i, doc_id in enumerate(sorted(texts))}  # documents.json's order
+    with (staging / "chunks.npz").open("wb") as f:
+        np.savez(
+            f,
+            doc=np.array([order[c.doc_id] for c in chunks], dtype=np.int32),
+            ordinal=np.array([c.ordinal for c in chunks], dtype=np.int64),
+            start=np.array([c.start for c in chunks], dtype=np.int64),
+            end=np.array([c.end for c in chunks], dtype=np.int64),
+        )
     index = []
     with (staging / "documents.bin").open("wb") as blob:
         for doc_id, text in sorted(texts.items()):
@@ -315,17 +336,18 @@ def write_segment(index_dir: Path, chunks: list[Chunk], texts: dict[str, str]) -
     return name, SegmentInfo(len(chunks), analyser_version())
 
 
-def read_segment(index_dir: Path, segment: str, doc_ids: set[str]) -> tuple[list[Chunk], dict[str, str]]:
+def read_segment(index_dir: Path, segment: str, docs: dict[str, DocEntry]) -> tuple[list[Chunk], dict[str, str]]:
     """The chunks and texts of some documents of a segment (compaction rewrites them)."""
     folder = index_dir / SEGMENTS / segment
     stored = DocumentTexts()
-    stored.add_segment(folder, doc_ids)
+    names = stored.add_segment(folder, set(docs))
     texts = {doc_id: stored[doc_id] for doc_id in stored}
-    chunks = [
-        Chunk(text=texts[row["doc_id"]][row["start"] : row["end"]], **row)
-        for row in _read_jsonl(folder / "chunks.jsonl")
-        if row["doc_id"] in doc_ids
-    ]
+    doc, ordinal, start, end = _read_chunks(folder, len(names))
+    chunks = []
+    for d, o, a, b in zip(doc.tolist(), ordinal.tolist(), start.tolist(), end.tolist(), strict=True):
+        doc_id = names[d]
+        if doc_id in docs:
+            chunks.append(Chunk(docs[doc_id].chunk_ids[o], doc_id, o, a, b, texts[doc_id][a:b]))
     return chunks, texts
 
 
@@ -384,19 +406,17 @@ def prune(index_dir: Path, previous: str | None = None) -> None:
                 shutil.rmtree(folder, ignore_errors=True)
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+def _read_chunks(folder: Path, documents: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A segment's chunk columns: document (index into documents.json), ordinal, start, end."""
+    with np.load(folder / "chunks.npz", allow_pickle=False) as data:
+        doc, ordinal, start, end = (data[k] for k in ("doc", "ordinal", "start", "end"))
+    if not len(doc) == len(ordinal) == len(start) == len(end) or (len(doc) and int(doc.max()) >= documents):
+        raise ValueError(f"{folder / 'chunks.npz'} does not match its documents")
+    return doc.astype(np.int64), ordinal, start, end
 
 
 def _write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-
-
-def _write_jsonl(path: Path, rows: Any) -> None:
-    with path.open("w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 def _replace_text(path: Path, text: str) -> None:

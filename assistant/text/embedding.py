@@ -23,7 +23,7 @@ import numpy as np
 
 CONFIG = "l2_supercat"
 DIM = 256
-MAX_CACHED_WORDS = 20_000  # about 20 MB at most; recomputing a word costs microseconds
+MAX_CACHED_WORDS = 10_000  # about 10 MB at most; recomputing a word costs microseconds
 
 
 def _package_dir() -> Path:
