@@ -1,7 +1,7 @@
 """The signals the ranker weighs for each (question, sentence) pair.
 
 Every signal is general: how much of the question the sentence covers (exact stems, then word
-similarity through WordLlama's token vectors, so "appointed" meets "named" without a synonym
+similarity through WordLlama's token vectors, so "purchased" meets "bought" without a synonym
 table), whether the sentence holds the kind of thing the question asks for (a name for "who",
 a date for "when", a number for "how many") and how close it stands to the question's words,
 the sentence's similarity to the question as a whole, and where retrieval ranked its chunk.

@@ -8,7 +8,7 @@ INFO logging for every library. The weight matrix is memory-mapped: a process to
 the rows of the tokens it meets, so start-up does not pay for reading 16 MB.
 
 Word-level vectors (:meth:`StaticEmbedder.words`) give the answerer a similarity between
-single words ("appointed" / "named") without a hand-made synonym table.
+single words ("purchased" / "bought") without a hand-made synonym table.
 """
 
 from __future__ import annotations
