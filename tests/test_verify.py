@@ -187,6 +187,10 @@ def test_each_side_of_a_disagreement_must_be_backed_by_its_own_passage(disagreei
     )
     checked = verify(snap, own_sentences, sources)
     assert [k.sources for k in checked.kept] == [[wire], [daily]] and not checked.dropped  # the lead is not "dropped"
+    negated = f"The sources disagree: The summit was in Lisbon [{wire}]. The summit was not held in Porto [{daily}]."
+    checked = verify(snap, negated, sources)  # the right city, the wrong polarity: not a side
+    assert [k.sources for k in checked.kept] == [[wire]]
+    assert [d["reason"] for d in checked.dropped] == ["not supported by its sources"]
 
 
 def test_a_model_disagreement_is_shown_only_when_both_sides_survive(disagreeing) -> None:

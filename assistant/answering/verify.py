@@ -97,8 +97,7 @@ def support(snapshot: Snapshot, claim: str, evidence: str, context_names: set[st
     missing_names = [n for n in names_in(claim) if term_credit(n, pool) < 0.9]
     if missing_names:
         return min(score, 0.35)
-    numbers = {n.strip(".,") for n in _NUMBER.findall(claim)}
-    if numbers - {n.strip(".,") for n in _NUMBER.findall(evidence)}:
+    if _numbers(claim) - _numbers(evidence):
         return min(score, 0.3)  # a number the passage does not state
     predicate = {t for t in terms if term_credit(t, pool)} - names_in(claim)
     said, found = polarity(claim, _forms(predicate)), polarity(evidence, _forms(predicate))
@@ -161,11 +160,11 @@ def verify(snapshot: Snapshot, answer: str, sources: list[Chunk]) -> Verificatio
             best.append((value, n, span))
         best.sort(key=lambda b: -b[0])
         good = [b for b in best if b[0] >= SUPPORT_THRESHOLD]
-        sides = parsed.sides or (
-            [(sentence, valid)] if disagreement and len(valid) == 1 and _side_values(sentence) else []
-        )
+        sides = parsed.sides
+        if not sides and not good and disagreement and len(valid) == 1 and not is_negated(claim):
+            sides = [(sentence, valid)] if _side_values(sentence) else []  # "Another report says Porto [2]."
         if sides and valid:  # "A says X [1], while B says Y [2]": each side by its own passage
-            good, side_problem = _sides_supported(snapshot, sides, units)
+            good, side_problem = _sides_supported(sides, units)
             if side_problem:
                 dropped.append({"sentence": sentence, "reason": side_problem, "support": 0.0})
                 continue
@@ -182,22 +181,26 @@ def verify(snapshot: Snapshot, answer: str, sources: list[Chunk]) -> Verificatio
     return Verification(kept, dropped, removed)
 
 
+def _numbers(text: str) -> set[str]:
+    """The numbers written in ``text``, as written ("1,000"), without trailing punctuation."""
+    return {n.strip(".,") for n in _NUMBER.findall(text)}
+
+
 def _side_values(text: str) -> set[str]:
     """The names (stems) and numbers a side of a disagreement states: what it disagrees on."""
-    return names_in(_LEAD.sub("", text)) | {v.strip(".,") for v in _NUMBER.findall(text)}
+    return names_in(_LEAD.sub("", text)) | _numbers(text)
 
 
-def _stated(snapshot: Snapshot, values: set[str], spans: list[tuple[Span, set[str]]]) -> tuple[Span, int] | None:
+def _stated(values: set[str], spans: list[tuple[Span, set[str]]]) -> Span | None:
     """The sentence of a passage that states every one of ``values``, if any."""
     for span, names in spans:
-        found = set(analyse(span.text)) | names | {v.strip(".,") for v in _NUMBER.findall(span.text)}
-        if values <= found:
-            return span, len(values)
+        if values <= set(analyse(span.text)) | names | _numbers(span.text):
+            return span
     return None
 
 
 def _sides_supported(
-    snapshot: Snapshot, sides: list[tuple[str, list[int]]], units: list[list[tuple[Span, set[str]]]]
+    sides: list[tuple[str, list[int]]], units: list[list[tuple[Span, set[str]]]]
 ) -> tuple[list[tuple[float, int, Span]], str | None]:
     """Each side of a disagreement ("... Lisbon [1], ... Porto [2]") checked against the passages
     it cites alone: the names and numbers it states must stand in one of them. Attribution words
@@ -207,11 +210,10 @@ def _sides_supported(
     for text, numbers in sides:
         cited = [n for n in dict.fromkeys(numbers) if 1 <= n <= len(units)]
         values = _side_values(text)
-        hit = next(((n, h) for n in cited if (h := _stated(snapshot, values, units[n - 1]))), None) if values else None
+        hit = next(((n, h) for n in cited if (h := _stated(values, units[n - 1]))), None) if values else None
         if hit is None:
             return [], f"the side {text!r} is not stated by the passage it cites"
-        n, (span, _) = hit
-        found.append((1.0, n, span))
+        found.append((1.0, *hit))
     return found, None
 
 
