@@ -107,8 +107,6 @@ class Sites:
 
     @classmethod
     def load(cls, path: Path | None, redis_url: str | None = None) -> Sites:
-        if redis_url:
-            _check_redis(redis_url)
         if path is None:
             return cls({}, redis_url)
         try:
@@ -178,24 +176,18 @@ class Sites:
             raise Denied(429, f"Too many questions from this address; try again in {wait} s.", retry_after=wait)
 
 
-def _check_redis(url: str) -> None:
-    """Stop at start-up, naming the setting, when Redis cannot be reached: a worker that silently
-    fell back to its own memory would give clients N times their limit."""
+def _shared_panel_key(url: str) -> bytes:
+    """The panel-token signing key every worker shares: set once (SET NX), read by all. Also the
+    start-up check: an unreachable Redis stops the server, naming the setting, since a worker that
+    silently fell back to its own memory would give clients N times their limit."""
     import redis
 
     try:
-        redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5).ping()
+        client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        client.set(PANEL_KEY, secrets.token_hex(32), nx=True)
+        key: Any = client.get(PANEL_KEY)
     except (redis.RedisError, OSError, ValueError) as exc:
         raise InvalidSetting(f"ASSISTANT_REDIS_URL: cannot reach Redis at {url} ({exc})") from exc
-
-
-def _shared_panel_key(url: str) -> bytes:
-    """The panel-token signing key every worker shares: set once (SET NX), read by all."""
-    import redis
-
-    client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
-    client.set(PANEL_KEY, secrets.token_hex(32), nx=True)
-    key: Any = client.get(PANEL_KEY)
     if not isinstance(key, bytes) or not key:
         raise InvalidSetting(f"ASSISTANT_REDIS_URL: Redis at {url} did not keep the panel key")
     return key
