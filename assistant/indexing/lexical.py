@@ -15,10 +15,8 @@ from __future__ import annotations
 import math
 from array import array
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import overload
 
 import numpy as np
 
@@ -28,38 +26,26 @@ K1 = 1.5
 B = 0.75
 
 
-class Terms(Sequence[bytes]):
+class Terms:
     """A sorted vocabulary kept as one UTF-8 blob and offsets: a few bytes a term, searched by
     bisection, instead of a fixed-width string array (as wide as the longest term) or a dict."""
 
-    def __init__(self, blob: bytes, offsets: np.ndarray) -> None:
+    def __init__(self, blob: bytes, offsets: array[int]) -> None:
         self.blob = blob
-        self.offsets = offsets
-        self._at = array("q", offsets.astype(np.int64).tobytes())  # plain ints: fast to index
+        self.offsets = offsets  # plain ints, fast to index from Python
 
     @classmethod
     def of(cls, terms: list[str]) -> Terms:
         encoded = [t.encode() for t in terms]
-        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-        offsets[1:] = np.cumsum([len(e) for e in encoded])
+        offsets = array("q", [0])
+        for e in encoded:
+            offsets.append(offsets[-1] + len(e))
         return cls(b"".join(encoded), offsets)
-
-    def __len__(self) -> int:
-        return len(self.offsets) - 1
-
-    @overload
-    def __getitem__(self, i: int) -> bytes: ...
-    @overload
-    def __getitem__(self, i: slice) -> Sequence[bytes]: ...
-    def __getitem__(self, i: int | slice) -> bytes | Sequence[bytes]:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        return self.blob[self.offsets[i] : self.offsets[i + 1]]
 
     def find(self, term: str) -> int | None:
         """The index of ``term``, by bisection over the blob (a query looks up a few terms in
         each segment, so this loop, not numpy, is what runs)."""
-        key, blob, at = term.encode(), self.blob, self._at
+        key, blob, at = term.encode(), self.blob, self.offsets
         lo, hi = 0, len(at) - 1
         while lo < hi:
             mid = (lo + hi) // 2
@@ -100,14 +86,14 @@ class Postings:
 
     def save(self, path: Path) -> None:
         blob = np.frombuffer(self.terms.blob, dtype=np.uint8)
+        offsets = np.frombuffer(self.terms.offsets, dtype=np.int64)
         with path.open("wb") as f:
-            np.savez(f, blob=blob, offsets=self.terms.offsets, ptr=self.ptr, chunk=self.chunk, tf=self.tf,
-                     lengths=self.lengths)  # fmt: skip
+            np.savez(f, blob=blob, offsets=offsets, ptr=self.ptr, chunk=self.chunk, tf=self.tf, lengths=self.lengths)
 
     @classmethod
     def load(cls, path: Path) -> Postings:
         with np.load(path, allow_pickle=False) as data:
-            terms = Terms(data["blob"].tobytes(), data["offsets"])
+            terms = Terms(data["blob"].tobytes(), array("q", data["offsets"].astype(np.int64).tobytes()))
             return cls(terms, data["ptr"], data["chunk"], data["tf"], data["lengths"])
 
 
@@ -149,11 +135,6 @@ class LexicalIndex:
     @property
     def size(self) -> int:
         return self._size
-
-    @classmethod
-    def build(cls, texts: list[str]) -> LexicalIndex:
-        """One in-memory segment over ``texts`` (tests, and indexes of an older analyser)."""
-        return cls([(Postings.build(texts), np.arange(len(texts), dtype=np.int64))], len(texts))
 
     def document_frequency(self, term: str) -> int:
         """In how many live chunks ``term`` (an analysed stem) occurs; cached per snapshot."""

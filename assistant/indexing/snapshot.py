@@ -13,15 +13,14 @@ old segments hold mostly dead chunks, or small segments pile up, ingest compacts
 
 from __future__ import annotations
 
+import functools
 import json
 import mmap
 import os
 import shutil
-import threading
 import uuid
 import zipfile
 from array import array
-from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -83,8 +82,7 @@ class DocumentTexts(Mapping[str, str]):
 
     def __init__(self) -> None:
         self._where: dict[str, tuple[mmap.mmap | bytes, int, int]] = {}
-        self._cache: OrderedDict[str, str] = OrderedDict()
-        self._lock = threading.Lock()
+        self._decoded = functools.lru_cache(maxsize=self.CACHE)(self._decode)  # thread-safe
 
     def add_segment(self, folder: Path, live: set[str]) -> list[str]:
         """Map the live documents of a segment; returns all its document ids, in file order."""
@@ -104,18 +102,11 @@ class DocumentTexts(Mapping[str, str]):
         return [doc_id for doc_id, _, _ in index]
 
     def __getitem__(self, doc_id: str) -> str:
-        with self._lock:
-            text = self._cache.get(doc_id)
-            if text is not None:
-                self._cache.move_to_end(doc_id)
-                return text
+        return self._decoded(doc_id)
+
+    def _decode(self, doc_id: str) -> str:
         blob, start, end = self._where[doc_id]
-        text = bytes(blob[start:end]).decode("utf-8")
-        with self._lock:
-            self._cache[doc_id] = text
-            if len(self._cache) > self.CACHE:
-                self._cache.popitem(last=False)
-        return text
+        return bytes(blob[start:end]).decode("utf-8")
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._where)
@@ -152,14 +143,6 @@ class ChunkTable(Sequence[Chunk]):
             self.doc_names.append(doc_id)
         return doc
 
-    def append(self, chunk_id: str, doc_id: str, ordinal: int, start: int, end: int) -> None:
-        doc = self._doc_index.setdefault(doc_id, len(self.doc_names))
-        if doc == len(self.doc_names):
-            self.doc_names.append(doc_id)
-        self.ids.append(chunk_id)
-        for column, value in zip(self._columns, (doc, ordinal, start, end), strict=True):
-            column.append(value)
-
     def __len__(self) -> int:
         return len(self.ids)
 
@@ -177,23 +160,21 @@ class ChunkTable(Sequence[Chunk]):
 
 @dataclass
 class Snapshot:
-    """One consistent view of the index. ``chunks`` may be a :class:`ChunkTable`, which keeps
-    offsets only and cuts each chunk's text from its document when asked."""
+    """One consistent view of the index. ``chunks`` keeps offsets only and cuts each chunk's
+    text from its document when asked."""
 
     name: str
     collection: str
     embedder: dict[str, Any]
     docs: dict[str, DocEntry]
-    chunks: Sequence[Chunk]
+    chunks: ChunkTable
     texts: Mapping[str, str]
     lexical: LexicalIndex
     created: str = ""
-    lexical_version: str = ""
     position: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        ids = self.chunks.ids if isinstance(self.chunks, ChunkTable) else [c.chunk_id for c in self.chunks]
-        self.position = {cid: i for i, cid in enumerate(ids)}
+        self.position = {cid: i for i, cid in enumerate(self.chunks.ids)}
 
     def document(self, doc_id: str) -> Document:
         entry = self.docs[doc_id]
@@ -259,7 +240,6 @@ def load(index_dir: Path) -> Snapshot:
     texts = DocumentTexts()
     chunks = ChunkTable(texts)
     parts: list[tuple[Postings, np.ndarray]] = []
-    versions = []
     try:
         for seg, info in sorted(found.segments.items()):
             folder = index_dir / SEGMENTS / seg
@@ -280,7 +260,6 @@ def load(index_dir: Path) -> Snapshot:
                 )
             if len(postings.lengths) != len(doc):
                 raise ValueError(f"segment {seg} has {len(doc)} chunks but postings for {len(postings.lengths)}")
-            versions.append(info.lexical)
             parts.append((postings, to_global))
         expected = sum(len(d.chunk_ids) for d in found.docs.values())
         if len(chunks) != expected or set(texts) != set(found.docs):
@@ -301,7 +280,6 @@ def load(index_dir: Path) -> Snapshot:
         texts=texts,
         lexical=LexicalIndex(parts, len(chunks)),
         created=found.created,
-        lexical_version=min(versions, default=analyser_version()),
     )
 
 
