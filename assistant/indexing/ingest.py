@@ -198,8 +198,8 @@ def ingest(
         )
         phase("write snapshot")
         if old is not None:
-            live = {cid for d in docs.values() for cid in d.chunk_ids}
-            store.delete([cid for d in old.docs.values() for cid in d.chunk_ids if cid not in live])
+            live = _chunk_ids(docs)
+            store.delete([cid for cid in _chunk_ids(old.docs) if cid not in live])
         (index_dir / PENDING).unlink(missing_ok=True)
         _drop_other_collections(client, settings.collection, collection)
         snapshot.prune(index_dir, previous=old.name if old else None)
@@ -229,7 +229,9 @@ def _compact(index_dir: Path, docs: dict[str, snapshot.DocEntry], segments: dict
     """Rewrite the segments that are mostly dead, were built by an older analyser, or are small
     ones piling up, into one; their documents' vectors do not change (ids are content-derived).
     Keeps a one-document re-ingest cheap while the number of segments a search visits stays low."""
-    live = Counter(e.segment for e in docs.values() for _ in e.chunk_ids)
+    live: Counter[str] = Counter()
+    for entry in docs.values():
+        live[entry.segment] += len(entry.chunk_ids)
     used = [s for s in segments if live[s]]
     version = analyser_version()
     stale = [s for s in used if segments[s].lexical != version or live[s] < (1 - MAX_DEAD) * segments[s].chunks]
@@ -264,6 +266,11 @@ class _Phases:
         self.last = now
 
 
+def _chunk_ids(docs: dict[str, snapshot.DocEntry]) -> set[str]:
+    """Every chunk id a manifest's documents hold: the vectors that must stay."""
+    return {cid for entry in docs.values() for cid in entry.chunk_ids}
+
+
 def _write_pending(index_dir: Path, ids: list[str]) -> None:
     (index_dir / PENDING).write_text(json.dumps(ids), encoding="utf-8")
 
@@ -277,7 +284,7 @@ def _clean_pending(index_dir: Path, store: VectorStore, old: snapshot.Manifest |
         ids = json.loads(path.read_text(encoding="utf-8"))
     except ValueError:
         ids = []
-    live = {cid for d in old.docs.values() for cid in d.chunk_ids} if old else set()
+    live = _chunk_ids(old.docs) if old else set()
     store.delete([i for i in ids if i not in live])
     path.unlink(missing_ok=True)
 
