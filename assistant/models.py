@@ -23,6 +23,19 @@ class Document:
         return self.metadata.get("title")
 
 
+def chunk_id(doc_id: str, ordinal: int, digest: str) -> str:
+    """A chunk's id, "<document id>#<ordinal>-<content digest>": stable while its text is."""
+    return f"{doc_id}#{ordinal:04d}-{digest}"
+
+
+def chunk_address(cid: str) -> tuple[str, int] | None:
+    """The (document id, ordinal) a :func:`chunk_id` names (None when it is not one): lets a
+    snapshot find a chunk by arithmetic instead of holding a dictionary of every id."""
+    doc_id, sep, tail = cid.rpartition("#")
+    ordinal = tail.partition("-")[0]
+    return (doc_id, int(ordinal)) if sep and ordinal.isascii() and ordinal.isdigit() else None
+
+
 @dataclass(frozen=True)
 class Chunk:
     """A retrieval unit: ``document.text[start:end] == text``."""

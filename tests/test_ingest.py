@@ -38,7 +38,7 @@ def test_reingesting_an_unchanged_corpus_changes_nothing(fresh_settings: Setting
     assert second.chunks_embedded == 0 and not second.changed
     assert after.name == before.name
     assert [c.chunk_id for c in after.chunks] == [c.chunk_id for c in before.chunks]
-    assert _vector_ids(fresh_settings) == set(after.position)
+    assert _vector_ids(fresh_settings) == set(after.chunks.ids())
 
 
 def test_changed_added_and_removed_documents(fresh_settings: Settings, corpus_copy: Path) -> None:
@@ -58,12 +58,47 @@ def test_changed_added_and_removed_documents(fresh_settings: Settings, corpus_co
     new = snapshot.load(Path(fresh_settings.index_dir))
     assert set(new.docs) == {DOC_A, "new.txt"}
     ids = _vector_ids(fresh_settings)
-    assert ids == set(new.position)
+    assert ids == set(new.chunks.ids())
     assert not (ids & old_b)  # the removed document's vectors are gone
 
     answer = Assistant(fresh_settings).ask("How big was the prisoner swap?")
     assert not answer.refused and "1,000" in answer.answer
     assert answer.citations[0].doc_id == DOC_A
+
+
+def test_every_chunk_is_found_by_its_id_across_segments(fresh_settings: Settings, corpus_copy: Path) -> None:
+    """Chunks are found by arithmetic on their ids, not a dictionary: check it on an index of
+    two segments (one document changed), and that ids of nothing are not found."""
+    ingest(fresh_settings, progress=False)
+    doc_a = corpus_copy / DOC_A
+    doc_a.write_text(doc_a.read_text(encoding="utf-8") + "\nOne more closing paragraph.", encoding="utf-8")
+    ingest(fresh_settings, progress=False)
+    snap = snapshot.load(Path(fresh_settings.index_dir))
+    assert len({e.segment for e in snap.docs.values()}) == 2
+    for row, chunk in enumerate(snap.chunks):
+        assert snap.chunks.row(chunk.chunk_id) == row and snap.chunk(chunk.chunk_id) == chunk
+        assert snap.document(chunk.doc_id).text[chunk.start : chunk.end] == chunk.text
+    first = snap.chunks[0].chunk_id
+    for stranger in (first[:-1] + "x", first.replace("#0000", "#9999"), "no-such.txt#0000-000000000000", "#", ""):
+        assert snap.chunk(stranger) is None
+    # ids in another shape (an older chunker) are kept as given, and still found
+    assert snapshot.ChunkIds.of("d.txt", ["d.txt:a", "d.txt:b"]) == ["d.txt:a", "d.txt:b"]
+    assert isinstance(snap.docs[DOC_A].chunk_ids, snapshot.ChunkIds)  # held compactly once read
+
+
+def test_chunks_out_of_order_are_still_found_by_id() -> None:
+    import numpy as np
+
+    from assistant.models import chunk_id
+
+    ids = {d: [chunk_id(d, i, f"{d[0]}{i}" * 6) for i in range(2)] for d in ("a.txt", "b.txt")}
+    docs = {d: snapshot.DocEntry("", {}, snapshot.ChunkIds.of(d, v), "") for d, v in ids.items()}
+    table = snapshot.ChunkTable({"a.txt": "aaaa", "b.txt": "bbbb"}, docs)
+    table.extend(
+        ["a.txt", "b.txt", "a.txt", "b.txt"], (np.array([0, 0, 1, 1]), np.array([0, 0, 2, 2]), np.array([2, 2, 4, 4]))
+    )
+    assert [table.row(cid) for cid in (*ids["a.txt"], *ids["b.txt"])] == [0, 2, 1, 3]
+    assert table[2].chunk_id == ids["a.txt"][1] and table[2].text == "aa"
 
 
 def test_failed_ingest_leaves_previous_index_answering(fresh_settings: Settings, corpus_copy: Path) -> None:
@@ -88,7 +123,7 @@ def test_failed_ingest_leaves_previous_index_answering(fresh_settings: Settings,
     report = ingest(fresh_settings, progress=False)  # running again completes the job
     assert report.removed == [DOC_B] and report.added == ["late.txt"]
     assert not (Path(fresh_settings.index_dir) / "pending.json").exists()
-    assert _vector_ids(fresh_settings) == set(snapshot.load(Path(fresh_settings.index_dir)).position)
+    assert _vector_ids(fresh_settings) == set(snapshot.load(Path(fresh_settings.index_dir)).chunks.ids())
 
 
 def test_killed_ingest_process(fresh_settings: Settings, corpus_copy: Path) -> None:
@@ -113,7 +148,7 @@ def test_killed_ingest_process(fresh_settings: Settings, corpus_copy: Path) -> N
     assert "Umerov" in answer.answer
     report = ingest(fresh_settings, progress=False)
     assert report.added == ["extra.txt"]
-    assert _vector_ids(fresh_settings) == set(snapshot.load(Path(fresh_settings.index_dir)).position)
+    assert _vector_ids(fresh_settings) == set(snapshot.load(Path(fresh_settings.index_dir)).chunks.ids())
 
 
 def test_unreadable_document_keeps_its_previous_version(fresh_settings: Settings, corpus_copy: Path) -> None:
@@ -207,7 +242,7 @@ def test_small_segments_are_merged_and_dead_ones_pruned(fresh_settings: Settings
         assert live <= on_disk and len(on_disk) <= 2 * (ingest_module.MAX_SMALL + 2)  # unused ones pruned
     snap = snapshot.load(Path(fresh_settings.index_dir))
     assert len(snap.docs) == 2 + ingest_module.MAX_SMALL + 3
-    assert _vector_ids(fresh_settings) == set(snap.position)
+    assert _vector_ids(fresh_settings) == set(snap.chunks.ids())
     assert "day 4" in Assistant(fresh_settings).ask("When did the board meet according to note 4?").answer
 
 
@@ -262,7 +297,7 @@ def test_a_run_killed_while_writing_segments_leaves_no_trace(fresh_settings: Set
     assert report.added == ["extra.txt"]
     live = {e.segment for e in snapshot.load(Path(fresh_settings.index_dir)).docs.values()}
     assert {p.name for p in _segments(fresh_settings)} == live | {p.name for p in segments}
-    assert _vector_ids(fresh_settings) == set(snapshot.load(Path(fresh_settings.index_dir)).position)
+    assert _vector_ids(fresh_settings) == set(snapshot.load(Path(fresh_settings.index_dir)).chunks.ids())
 
 
 def test_an_index_of_an_older_format_is_rebuilt_by_ingest(fresh_settings: Settings) -> None:

@@ -72,7 +72,7 @@ class Candidate:
         return spans[j] if b.start - a.end < 3 else None
 
 
-@functools.lru_cache(maxsize=512)
+@functools.lru_cache(maxsize=64)  # a question reads a few documents; 64 split documents hold ~2 MB
 def _split(snapshot_name: str, doc_id: str, text: str) -> tuple[Span, ...]:
     return tuple(split_sentences(text))
 

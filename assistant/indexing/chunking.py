@@ -11,7 +11,7 @@ import hashlib
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from ..models import Chunk, Document
+from ..models import Chunk, Document, chunk_id
 
 # Paragraphs, lines, then sentence ends (a closing quote may follow the stop), then clauses.
 _SEPARATORS = [
@@ -49,6 +49,6 @@ def chunk_document(doc: Document, splitter: RecursiveCharacterTextSplitter) -> l
             raise ValueError(f"chunk {ordinal} of {doc.doc_id} is not a slice of the text")
         end = start + len(piece)
         digest = hashlib.sha1(f"{start}:{piece}".encode()).hexdigest()[:12]
-        chunks.append(Chunk(f"{doc.doc_id}#{ordinal:04d}-{digest}", doc.doc_id, ordinal, start, end, piece))
+        chunks.append(Chunk(chunk_id(doc.doc_id, ordinal, digest), doc.doc_id, ordinal, start, end, piece))
         cursor = start + 1
     return chunks

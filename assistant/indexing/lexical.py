@@ -103,6 +103,7 @@ class _Part:
     def __init__(self, postings: Postings, to_global: np.ndarray) -> None:
         self.postings = postings
         self.to_global = to_global
+        self.all_live = bool(len(to_global)) and bool((to_global >= 0).all())
 
     def slice(self, term: str) -> tuple[np.ndarray, np.ndarray]:
         """(global positions, tf) of the live chunks ``term`` occurs in."""
@@ -110,10 +111,12 @@ class _Part:
         if i is None:
             return _EMPTY, _EMPTY
         p = self.postings
-        where = self.to_global[p.chunk[p.ptr[i] : p.ptr[i + 1]]]
-        tf = p.tf[p.ptr[i] : p.ptr[i + 1]]
+        a, b = p.ptr[i], p.ptr[i + 1]
+        where = self.to_global[p.chunk[a:b]]
+        if self.all_live:
+            return where, p.tf[a:b]
         live = where >= 0
-        return where[live], tf[live]
+        return where[live], p.tf[a:b][live]
 
 
 _EMPTY = np.zeros(0, dtype=np.int64)
@@ -130,6 +133,7 @@ class LexicalIndex:
             live = to_global >= 0
             self._lengths[to_global[live]] = postings.lengths[live]
         self._average = float(self._lengths.mean()) if size else 1.0
+        self._norm = K1 * (1 - B + B * self._lengths / self._average)  # BM25's length term, per chunk
         self._df: dict[str, int] = {}
 
     @property
@@ -139,17 +143,18 @@ class LexicalIndex:
     def document_frequency(self, term: str) -> int:
         """In how many live chunks ``term`` (an analysed stem) occurs; cached per snapshot."""
         df = self._df.get(term)
-        if df is None:
-            df = sum(len(part.slice(term)[0]) for part in self._parts)
-            if len(self._df) > 1_000_000:
-                self._df.clear()
-            self._df[term] = df
+        return self._count(term, [part.slice(term) for part in self._parts]) if df is None else df
+
+    def _count(self, term: str, slices: list[tuple[np.ndarray, np.ndarray]]) -> int:
+        df = sum(len(where) for where, _ in slices)
+        if len(self._df) > 1_000_000:
+            self._df.clear()
+        self._df[term] = df
         return df
 
     def idf(self, term: str) -> float:
         """BM25's inverse document frequency of a stem over chunks; unseen stems get the most."""
-        df = self.document_frequency(term)
-        return math.log(1 + (self._size - df + 0.5) / (df + 0.5))
+        return _idf(self._size, self.document_frequency(term))
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         """(position, score) of the best ``k`` chunks with a positive score."""
@@ -157,12 +162,12 @@ class LexicalIndex:
             return []
         scores = np.zeros(self._size, dtype=np.float64)
         for term in dict.fromkeys(analyse(query)):
-            idf = self.idf(term)
-            for part in self._parts:
-                where, tf = part.slice(term)
+            slices = [part.slice(term) for part in self._parts]
+            df = self._df.get(term)
+            idf = _idf(self._size, self._count(term, slices) if df is None else df)
+            for where, tf in slices:
                 if len(where):
-                    norm = K1 * (1 - B + B * self._lengths[where] / self._average)
-                    scores[where] += idf * tf / (tf + norm)  # a chunk occurs once in a term's postings
+                    scores[where] += idf * tf / (tf + self._norm[where])  # a chunk occurs once in a term's postings
         hits = np.flatnonzero(scores > 0)
         if not len(hits):
             return []
@@ -170,3 +175,7 @@ class LexicalIndex:
             hits = hits[np.argpartition(-scores[hits], k - 1)[:k]]
         top = hits[np.lexsort((hits, -scores[hits]))]  # best first, ties by position
         return [(int(i), float(scores[i])) for i in top]
+
+
+def _idf(size: int, df: int) -> float:
+    return math.log(1 + (size - df + 0.5) / (df + 0.5))

@@ -29,50 +29,59 @@ class Retriever:
         """The best ``k`` chunks for ``query``; chunks of the documents in ``exclude`` are left
         out (the evals use it to ask questions of a corpus without their own article)."""
         depth = max(k * 4, 20) + (8 * k if exclude else 0)
-        position = self.snapshot.position
         chunks = self.snapshot.chunks
-        dense = [cid for cid, _ in self.vectors.query(query, depth) if cid in position]
-        lexical = [chunks[i].chunk_id for i, _ in self.snapshot.lexical.search(query, depth)]
+        rows: dict[str, int] = {}
+        for cid, _ in self.vectors.query(query, depth):
+            row = chunks.row(cid)  # None: a vector of an ingest not yet made current
+            if row is not None:
+                rows[cid] = row
+        dense = list(rows)
+        lexical = []
+        for i, _ in self.snapshot.lexical.search(query, depth):
+            lexical.append(chunks.id(i))
+            rows[lexical[-1]] = i
         if exclude:
-            dense = [cid for cid in dense if chunks[position[cid]].doc_id not in exclude]
-            lexical = [cid for cid in lexical if chunks[position[cid]].doc_id not in exclude]
-        fused = fuse(self.snapshot, dense, lexical)
-        return keep_leaders(fused, [dense[:LEADERS], lexical[:LEADERS]], k)
+            dense = [cid for cid in dense if chunks.doc_of(rows[cid]) not in exclude]
+            lexical = [cid for cid in lexical if chunks.doc_of(rows[cid]) not in exclude]
+        scores = fuse(dense, lexical)
+        ordered = sorted(scores, key=lambda cid: (-scores[cid], cid))
+        chosen = set(keep_leaders(ordered, [dense[:LEADERS], lexical[:LEADERS]], k))
+        dense_rank = {cid: r for r, cid in enumerate(dense)}
+        lexical_rank = {cid: r for r, cid in enumerate(lexical)}
+        return [  # a chunk and its text are made only for the few chosen
+            Retrieved(chunks[rows[cid]], scores[cid], dense_rank.get(cid), lexical_rank.get(cid))
+            for cid in ordered
+            if cid in chosen
+        ]
 
 
-def fuse(snapshot: Snapshot, dense: list[str], lexical: list[str]) -> list[Retrieved]:
+def fuse(*rankings: list[str]) -> dict[str, float]:
     """Reciprocal-rank fusion (Cormack et al. 2009): robust without calibrating the two scores."""
     scores: dict[str, float] = {}
-    for ranking in (dense, lexical):
+    for ranking in rankings:
         for rank, cid in enumerate(ranking):
             scores[cid] = scores.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
-    dense_rank = {cid: r for r, cid in enumerate(dense)}
-    lexical_rank = {cid: r for r, cid in enumerate(lexical)}
-    ordered = sorted(scores, key=lambda cid: (-scores[cid], cid))
-    return [
-        Retrieved(snapshot.chunks[snapshot.position[cid]], scores[cid], dense_rank.get(cid), lexical_rank.get(cid))
-        for cid in ordered
-    ]
+    return scores
 
 
-def keep_leaders(fused: list[Retrieved], leaders: list[list[str]], k: int) -> list[Retrieved]:
-    """The top ``k`` of ``fused``, with each ranking's leaders (first places first) swapped in
-    for the weakest fused results that are not leaders themselves."""
+def keep_leaders(fused: list[str], leaders: list[list[str]], k: int) -> list[str]:
+    """The top ``k`` of ``fused`` (ids, best first), with each ranking's leaders (first places
+    first) swapped in for the weakest fused results that are not leaders themselves."""
     chosen = fused[:k]
-    by_id = {r.chunk.chunk_id: r for r in fused}
+    known = set(fused)
     depth = max((len(r) for r in leaders), default=0)
     order = [ranking[i] for i in range(depth) for ranking in leaders if i < len(ranking)]
     protected: set[str] = set()
     for cid in order:
-        if cid in protected or cid not in by_id:
+        if cid in protected or cid not in known:
             continue
-        if cid not in {r.chunk.chunk_id for r in chosen}:
-            victims = [i for i, r in enumerate(chosen) if r.chunk.chunk_id not in protected]
+        if cid not in chosen:
+            victims = [i for i, c in enumerate(chosen) if c not in protected]
             if len(chosen) < k:
-                chosen.append(by_id[cid])
+                chosen.append(cid)
             elif victims:
-                chosen[victims[-1]] = by_id[cid]
+                chosen[victims[-1]] = cid
             else:
                 break
         protected.add(cid)
-    return sorted(chosen, key=lambda r: (-r.score, r.chunk.chunk_id))
+    return chosen
