@@ -8,7 +8,8 @@ its nearest neighbours are those of a large, varied corpus, so BM25 and HNSW do 
 
 Every step runs in its own process, as a user runs it, and reports wall time and peak memory
 (the child's maximum resident set size): the first ingest, an unchanged re-ingest, one changed
-document, and a server's cold start to its first answer; then retrieval and answer latency.
+document, and a cold start to the first answer; then retrieval and answer latency in one
+process, and ``assistant serve`` itself: its memory after answering through its HTTP API.
 """
 
 from __future__ import annotations
@@ -138,17 +139,68 @@ def run(settings: Settings, chunks: int, workdir: Path, runs: int = 3) -> dict[s
         "runs": runs,
     }
     result["serving"] = json.loads(_timed([*cli, "bench", "--serving-only", "--runs", str(runs)], env)["stdout"])
+    result["server"] = server(env, runs)
     return result
+
+
+def _questions() -> list[str]:
+    from .bench import SQUAD
+
+    lines = (SQUAD / "validation.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["question"] for line in lines[::16] if line][:100]
+
+
+def server(env: dict[str, str], runs: int = 3) -> dict[str, Any]:
+    """``assistant serve`` as users run it (the page, the API, embedded or remote Chroma as
+    configured): its memory once started, and after answering the questions ``runs`` times
+    through ``POST /api/ask``, with the median request time."""
+    import socket
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**env, "ASSISTANT_RATE_LIMIT": "1000000/minute"}  # the bench is one client asking fast
+    cmd = [sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        t0 = time.perf_counter()
+        with httpx.Client(timeout=60) as client:
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(
+                        f"assistant serve exited: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}"
+                    )
+                try:
+                    if client.get(f"{base}/api/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            out: dict[str, Any] = {"ready_seconds": round(time.perf_counter() - t0, 2)}
+            out["started_rss_mb"] = _status_mb("VmRSS", proc.pid)
+            took = []
+            for _ in range(runs):
+                for q in _questions():
+                    t1 = time.perf_counter()
+                    client.post(f"{base}/api/ask", json={"question": q}).raise_for_status()
+                    took.append((time.perf_counter() - t1) * 1000)
+            out["request_ms"] = round(statistics.median(took), 2)
+            for field in ("VmRSS", "RssAnon", "RssFile", "VmHWM"):
+                out[f"{field.lower()}_mb"] = _status_mb(field, proc.pid)
+        return out
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def serving(settings: Settings, runs: int = 3) -> dict[str, Any]:
     """On the configured index: medians of dense-only, BM25-only and hybrid retrieval and of a
     whole offline answer, and this process's memory once it has answered."""
-    from .bench import SQUAD
     from .pipeline import Assistant
 
-    lines = (SQUAD / "validation.jsonl").read_text(encoding="utf-8").splitlines()
-    questions = [json.loads(line)["question"] for line in lines[::16] if line][:100]
+    questions = _questions()
     assistant = Assistant(settings.model_copy(update={"backend": "extractive"}))
     retriever = assistant.retriever
     assistant.ask(questions[0])
@@ -176,8 +228,8 @@ def serving(settings: Settings, runs: int = 3) -> dict[str, Any]:
     return out
 
 
-def _status_mb(field: str) -> float | None:
-    for line in Path("/proc/self/status").read_text().splitlines():
+def _status_mb(field: str, pid: int | str = "self") -> float | None:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field + ":"):
             return round(int(line.split()[1]) / 1024, 1)
     return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -193,6 +194,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from .bench_scale import serving
 
         result = serving(_settings(args), runs=args.runs)
+    elif args.server_only:
+        from .bench_scale import server
+
+        settings = _settings(args)
+        env = {**os.environ, "ASSISTANT_INDEX_DIR": str(settings.index_dir)}
+        if settings.chroma_url:
+            env["ASSISTANT_CHROMA_URL"] = settings.chroma_url
+        result = server(env, runs=args.runs)
     else:
         result = run(_settings(args), runs=args.runs, copies=args.copies)
     print(json.dumps(result, indent=2))
@@ -273,6 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--scale-dir", default="evals/.cache/scale", help="where --scale keeps its corpus and index")
     p.add_argument("--serving-only", action="store_true", help="only time retrieval and answers on the index")
+    p.add_argument(
+        "--server-only", action="store_true", help="only start `assistant serve` on the index, ask through its API"
+    )
     p.add_argument("--ui", action="store_true", help="time Enter → first token → answer in chromium")
     p.set_defaults(func=cmd_bench)
     return parser

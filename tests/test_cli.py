@@ -165,7 +165,9 @@ def test_a_golden_file_nested_too_deeply(seed_settings: Settings, tmp_path: Path
     _plain(proc)
 
 
-@pytest.mark.parametrize("damage", ["chunks.npz", "documents.json", "documents.bin", "postings.npz"])
+@pytest.mark.parametrize(
+    "damage", ["chunks.npz", "documents.json", "documents.bin", "postings/terms.bin", "postings/chunk.npy"]
+)
 def test_a_damaged_index_says_how_to_rebuild(tmp_path: Path, corpus_copy: Path, damage: str) -> None:
 
     settings = Settings(index_dir=tmp_path / "idx", corpus_dir=corpus_copy)

@@ -300,6 +300,47 @@ def test_a_run_killed_while_writing_segments_leaves_no_trace(fresh_settings: Set
     assert _vector_ids(fresh_settings) == set(snapshot.load(Path(fresh_settings.index_dir)).chunks.ids())
 
 
+def test_an_index_of_format_2_is_still_read(fresh_settings: Settings) -> None:
+    """Format 2 listed every chunk id; 3 stores them as digests. Servers of this version read
+    both, so an index is not rebuilt for it."""
+    ingest(fresh_settings, progress=False)
+    index = Path(fresh_settings.index_dir)
+    before = snapshot.load(index)
+    manifest = index / "snapshots" / str(snapshot.current_name(index)) / "manifest.json"
+    data = json.loads(manifest.read_text())
+    assert data["format"] == 3 and all("chunk_digests" in d for d in data["docs"].values())
+    docs = {k: {**{f: v for f, v in d.items() if f not in ("chunk_digests", "digest_width")},
+                "chunk_ids": list(before.docs[k].chunk_ids)} for k, d in data["docs"].items()}  # fmt: skip
+    manifest.write_text(json.dumps({**data, "format": 2, "docs": docs}))
+    after = snapshot.load(index)
+    assert list(after.chunks.ids()) == list(before.chunks.ids()) and len(list(after.chunks.ids())) > 20
+    assert ingest(fresh_settings, progress=False).chunks_embedded == 0  # nothing rebuilt
+    assert "Umerov" in Assistant(fresh_settings).ask("Who leads the Ukrainian delegation?").answer
+
+
+def test_segments_with_postings_in_one_archive_are_still_read(fresh_settings: Settings) -> None:
+    """Segments written before postings were memory-mapped kept them in postings.npz."""
+    import shutil
+
+    import numpy as np
+
+    from assistant.indexing.lexical import Postings
+
+    ingest(fresh_settings, progress=False)
+    index = Path(fresh_settings.index_dir)
+    question = "Who leads the Ukrainian delegation?"
+    before = snapshot.load(index).lexical.search(question, 10)
+    for segment in _segments(fresh_settings):
+        p = Postings.load(segment / "postings")
+        blob = np.frombuffer(bytes(p.terms.blob), dtype=np.uint8)
+        offsets = np.array(p.terms.offsets, dtype=np.int64)
+        with (segment / "postings.npz").open("wb") as f:
+            np.savez(f, blob=blob, offsets=offsets, ptr=p.ptr, chunk=p.chunk, tf=p.tf, lengths=p.lengths)
+        del p
+        shutil.rmtree(segment / "postings")
+    assert before and snapshot.load(index).lexical.search(question, 10) == before
+
+
 def test_an_index_of_an_older_format_is_rebuilt_by_ingest(fresh_settings: Settings) -> None:
     ingest(fresh_settings, progress=False)
     index = Path(fresh_settings.index_dir)

@@ -100,7 +100,9 @@ def ingest(
     report = IngestReport()
     phase = _Phases(report.phases)
     with _lock(index_dir):
-        old = None if rebuild or snapshot.stored_format(index_dir) != snapshot.FORMAT else snapshot.manifest(index_dir)
+        old = (
+            None if rebuild or snapshot.stored_format(index_dir) not in snapshot.READS else snapshot.manifest(index_dir)
+        )
         ef = make_embedder(settings)
         if old is not None:
             check_same(old.embedder, ef)

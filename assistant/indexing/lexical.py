@@ -13,6 +13,7 @@ Scoring is BM25 as Lucene computes it (k1 = 1.5, b = 0.75; Robertson et al. 1994
 from __future__ import annotations
 
 import math
+import mmap
 from array import array
 from collections import Counter
 from dataclasses import dataclass
@@ -30,9 +31,9 @@ class Terms:
     """A sorted vocabulary kept as one UTF-8 blob and offsets: a few bytes a term, searched by
     bisection, instead of a fixed-width string array (as wide as the longest term) or a dict."""
 
-    def __init__(self, blob: bytes, offsets: array[int]) -> None:
-        self.blob = blob
-        self.offsets = offsets  # plain ints, fast to index from Python
+    def __init__(self, blob: bytes | mmap.mmap, offsets: array[int] | memoryview) -> None:
+        self.blob = blob  # slicing gives bytes, from memory or a mapped file
+        self.offsets = offsets  # indexed as plain ints, fast from Python
 
     @classmethod
     def of(cls, terms: list[str]) -> Terms:
@@ -84,17 +85,47 @@ class Postings:
         tf = np.array([n for _, n in flat], dtype=np.int32)
         return cls(Terms.of(terms), ptr, chunk, tf, lengths)
 
-    def save(self, path: Path) -> None:
-        blob = np.frombuffer(self.terms.blob, dtype=np.uint8)
-        offsets = np.frombuffer(self.terms.offsets, dtype=np.int64)
-        with path.open("wb") as f:
-            np.savez(f, blob=blob, offsets=offsets, ptr=self.ptr, chunk=self.chunk, tf=self.tf, lengths=self.lengths)
+    def save(self, folder: Path) -> None:
+        """Write the postings as plain files a server maps instead of reading (:meth:`load`)."""
+        folder.mkdir()
+        (folder / "terms.bin").write_bytes(self.terms.blob)
+        np.save(folder / "offsets.npy", np.frombuffer(self.terms.offsets, dtype=np.int64))
+        for name in ("ptr", "chunk", "tf", "lengths"):
+            np.save(folder / f"{name}.npy", getattr(self, name))
 
     @classmethod
-    def load(cls, path: Path) -> Postings:
+    def load(cls, folder: Path) -> Postings:
+        """The postings in ``folder``, memory-mapped: a query touches the pages of its few terms,
+        and workers on one host share them through the page cache."""
+        arrays = {  # plain arrays over the map: slicing a np.memmap costs more than the search
+            name: np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False).view(np.ndarray)
+            for name in _ARRAYS
+        }
+        size = (folder / "terms.bin").stat().st_size
+        blob: bytes | mmap.mmap = b""
+        if size:
+            with (folder / "terms.bin").open("rb") as f:
+                blob = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        offsets, ptr = arrays["offsets"], arrays["ptr"]
+        chunk, tf = arrays["chunk"], arrays["tf"]
+        if (
+            offsets.dtype != np.int64
+            or not len(offsets) == len(ptr) > 0
+            or int(offsets[-1]) != size
+            or not int(ptr[-1]) == len(chunk) == len(tf)
+        ):
+            raise ValueError(f"the postings in {folder} do not fit together")
+        return cls(Terms(blob, memoryview(offsets)), ptr, chunk, tf, arrays["lengths"])
+
+    @classmethod
+    def load_npz(cls, path: Path) -> Postings:
+        """Postings as segments written before 2026-11 kept them: one archive, read whole."""
         with np.load(path, allow_pickle=False) as data:
             terms = Terms(data["blob"].tobytes(), array("q", data["offsets"].astype(np.int64).tobytes()))
             return cls(terms, data["ptr"], data["chunk"], data["tf"], data["lengths"])
+
+
+_ARRAYS = ("offsets", "ptr", "chunk", "tf", "lengths")
 
 
 class _Part:
@@ -147,7 +178,7 @@ class LexicalIndex:
 
     def _count(self, term: str, slices: list[tuple[np.ndarray, np.ndarray]]) -> int:
         df = sum(len(where) for where, _ in slices)
-        if len(self._df) > 1_000_000:
+        if len(self._df) > 100_000:  # ~10 MB: bounded in a long-running server
             self._df.clear()
         self._df[term] = df
         return df

@@ -52,7 +52,7 @@ def _lemma(word: str) -> str:
     return lemma(word)
 
 
-@functools.lru_cache(maxsize=200_000)
+@functools.lru_cache(maxsize=50_000)  # ~10 MB when full: a long-running server stays bounded
 def stem(word: str) -> str:
     """The analysed form of one word ("" for a stop word or punctuation); cached, as text repeats."""
     terms = analyse(word)
