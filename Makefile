@@ -17,7 +17,7 @@ $(BIN)/assistant: pyproject.toml
 
 setup: $(BIN)/assistant
 
-$(VENV)/.test-deps: $(BIN)/assistant
+$(VENV)/.test-deps: $(BIN)/assistant pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
@@ -65,7 +65,7 @@ lint: $(VENV)/.test-deps
 	$(BIN)/mypy
 
 check: lint
-	$(BIN)/python -m pytest -q -m "not server and not browser and not llm"
+	$(BIN)/python -m pytest -q -n 2 -m "not server and not browser and not llm"  # two processes: 2 cores
 
 test: setup-test lint
 	$(BIN)/python -m pytest -q

@@ -58,3 +58,29 @@ def test_the_same_value_in_other_words_is_no_disagreement(tmp_path: Path, a: dic
     docs = {"report-a.txt": BASE.format(**{**base, **a}), "report-b.txt": BASE.format(**{**base, **b})}
     answer = _ask(tmp_path, docs, question)
     assert not answer.conflict and not answer.refused
+
+
+def test_three_documents_with_three_values_are_all_shown(tmp_path: Path) -> None:
+    docs = {
+        f"report-{n}.txt": BASE.format(place=place, day="Monday", length="30-day")
+        for n, place in (("a", "Lisbon"), ("b", "Porto"), ("c", "Coimbra"))
+    }
+    answer = _ask(tmp_path, docs, WHERE)
+    assert answer.conflict and all(p in answer.answer for p in ("Lisbon", "Porto", "Coimbra"))
+    assert {c.doc_id for c in answer.citations} == set(docs)
+
+
+def test_the_disagreeing_sentence_is_found_though_it_is_not_its_documents_best(tmp_path: Path) -> None:
+    """One document states the place in a long report whose best sentence for the question is
+    another one; the other document is a short note. The note's sentence finds its counterpart."""
+    long_report = (
+        "Where the water summit was held mattered less than what it held back: the water summit held talks.\n\n"
+        "The water summit was held to settle where the water summit would be held next year.\n\n"
+        "Engineers from nine countries came to plan repairs of old canals. "
+        "The water summit was held in Lisbon on Monday, the organisers said.\n\n"
+        "Farmers asked the water summit for cheaper water and a summit every year.\n"
+    )
+    note = "The water summit was held in Porto on Monday, the organisers said.\n"
+    answer = _ask(tmp_path, {"report.txt": long_report, "note.txt": note}, WHERE)
+    assert answer.conflict and "Lisbon" in answer.answer and "Porto" in answer.answer
+    assert {c.doc_id for c in answer.citations} == {"report.txt", "note.txt"}

@@ -52,29 +52,40 @@ class Value:
 def find_conflict(
     snapshot: Snapshot, info: QuestionInfo, ranked: list[Candidate], min_score: float
 ) -> list[Candidate] | None:
-    """The two sides of a disagreement between the best passages of different documents.
+    """The sides of a disagreement between the best passages of different documents.
 
-    Each of the three best documents puts forward its best sentence (an anchor) and its next
-    :data:`PARTNERS` best as possible partners, if they score at least ``min_score``; a side is
-    an anchor, the other side an anchor or partner of another document. A copy of a passage
-    ranks its sentences a little differently from the original, so the sentence that disagrees
-    with a document's best one is often not the other document's best."""
-    pool: list[tuple[Candidate, bool]] = []  # (sentence, is an anchor)
-    per_doc: dict[str, int] = {}
+    Each of the three best documents puts forward its best sentence (an anchor) if it scores at
+    least ``min_score``; each anchor is compared with its counterpart in every other retrieved
+    document: that document's sentence sharing most of its words, wherever the ranker put it (a
+    copy of a passage with one value changed ranks its sentences differently from the original,
+    so the sentence that disagrees with one document's best is often far down the other's).
+    Every further document whose counterpart states yet another value joins as a side."""
+    anchors: list[Candidate] = []
+    by_doc: dict[str, list[Candidate]] = {}
     for cand in ranked:  # best first
-        if cand.score < min_score or (len(per_doc) >= 3 and cand.doc_id not in per_doc):
-            continue
-        seen = per_doc.get(cand.doc_id, 0)
-        if seen <= PARTNERS:
-            per_doc[cand.doc_id] = seen + 1
-            pool.append((cand, seen == 0))
-    if len(per_doc) < 2:
+        by_doc.setdefault(cand.doc_id, []).append(cand)
+        if cand.score >= min_score and len(anchors) < 3 and all(a.doc_id != cand.doc_id for a in anchors):
+            anchors.append(cand)
+    if not anchors or len(by_doc) < 2:
         return None
     for kind in _KINDS.get(info.answer_type, ()):
-        found = _value_conflict(info, pool, kind)
+        found = _value_conflict(info, anchors, by_doc, kind)
         if found:
             return found
-    return _polarity_conflict(info, [c for c, anchor in pool if anchor])
+    return _polarity_conflict(info, anchors)
+
+
+def _counterpart(anchor: Candidate, sentences: list[Candidate]) -> Candidate | None:
+    """The sentence sharing the largest share of its words with ``anchor`` (ties: the better
+    ranked one)."""
+    terms = set(anchor.terms)
+    best, best_share = None, 0.0
+    for cand in sentences:
+        other = set(cand.terms)
+        share = len(terms & other) / len(terms | other) if terms and other else 0.0
+        if share > best_share:
+            best, best_share = cand, share
+    return best
 
 
 # ---------------------------------------------------------------- values
@@ -116,35 +127,42 @@ def same_value(a: Value, b: Value) -> bool:
     return initials(a.text) == fold(b.text).lower() or initials(b.text) == fold(a.text).lower()
 
 
-# Share of their other content stems two passages must share to be about the same point; 0.35,
-# 0.5 and 0.65 gave 50%, 50% and 49% detection and no false alarm on the fitting articles'
-# counterfactual sets (evals/conflicts/fit-*), so the middle one.
+# Share of their other content stems two passages must share to be about the same point. On the
+# fitting articles' counterfactual sets (evals/conflicts/fit-*): 0.35 reported 82.7% of swaps with
+# 2% false alarms on the unchanged copies, 0.5 82.7% with none, 0.65 81.3% with none.
 SAME_POINT = 0.5
-# Sentences besides its best a document may put forward as the other side of a disagreement.
-# Measured on the fitting articles' counterfactual sets: 0 found 52% of the swaps, 1 found 57%,
-# 2 found 57% with a first false alarm on the clean copies; the seeds' false alarms unchanged.
-PARTNERS = 1
+MAX_SIDES = 4  # a disagreement shows at most this many documents' values
 
 
-def _value_conflict(info: QuestionInfo, pool: list[tuple[Candidate, bool]], kind: str) -> list[Candidate] | None:
-    """Two passages about the same point (most of their other words shared) where each states a
-    value of the asked kind that the other does not; at least one is its document's best."""
+def _value_conflict(
+    info: QuestionInfo, anchors: list[Candidate], by_doc: dict[str, list[Candidate]], kind: str
+) -> list[Candidate] | None:
+    """An anchor and the counterparts in other documents that are about the same point (most of
+    their other words shared) and each state a value of the asked kind the others do not."""
     asked = set(info.terms)
-    for i, (a, a_anchor) in enumerate(pool):
-        for b, b_anchor in pool[i + 1 :]:
-            if a.doc_id == b.doc_id or not (a_anchor or b_anchor):
-                continue
-            va = [v for _, v in _values(a.span.text, kind, asked)]
-            vb = [v for _, v in _values(b.span.text, kind, asked)]
-            only_a = [v for v in va if not any(same_value(v, w) for w in vb)]
-            only_b = [v for v in vb if not any(same_value(v, w) for w in va)]
-            if not only_a or not only_b:
-                continue
-            rest_a = set(a.terms) - {t for v in only_a for t in v.key}
-            rest_b = set(b.terms) - {t for v in only_b for t in v.key}
-            if rest_a and rest_b and len(rest_a & rest_b) / len(rest_a | rest_b) >= SAME_POINT:
-                return [a, b]
+    for a in anchors:
+        sides = [a]
+        for doc_id, sentences in by_doc.items():
+            b = _counterpart(a, sentences) if doc_id != a.doc_id else None
+            if b is not None and len(sides) < MAX_SIDES and all(_disagree(s, b, kind, asked) for s in sides):
+                sides.append(b)
+        if len(sides) > 1:
+            return sides
     return None
+
+
+def _disagree(a: Candidate, b: Candidate, kind: str, asked: set[str]) -> bool:
+    """Whether two sentences are about the same point and each states a value of ``kind`` that
+    the other does not."""
+    va = [v for _, v in _values(a.span.text, kind, asked)]
+    vb = [v for _, v in _values(b.span.text, kind, asked)]
+    only_a = [v for v in va if not any(same_value(v, w) for w in vb)]
+    only_b = [v for v in vb if not any(same_value(v, w) for w in va)]
+    if not only_a or not only_b:
+        return False
+    rest_a = set(a.terms) - {t for v in only_a for t in v.key}
+    rest_b = set(b.terms) - {t for v in only_b for t in v.key}
+    return bool(rest_a and rest_b) and len(rest_a & rest_b) / len(rest_a | rest_b) >= SAME_POINT
 
 
 # ---------------------------------------------------------------- polarity

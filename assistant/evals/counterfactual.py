@@ -25,7 +25,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..text.analysis import stem, stopwords
 from ..text.names import name_runs
+from ..text.normalise import words
 from ..text.quantities import YEAR, number_value, numbers_in
 
 SQUAD = Path("evals/squad")
@@ -42,8 +44,8 @@ def kind_of(value: str) -> str | None:
     if re.fullmatch(r"[\d,.]+%?", text) and numbers_in(text):
         return "number"
     runs = name_runs(text)
-    if runs and runs[0][1] == text and len(text) >= 3:
-        return "name"
+    if runs and runs[0][1] == text and len(text) >= 3 and not set(words(text)) <= stopwords():
+        return "name"  # not "None" or "There": a capital is not enough
     return None
 
 
@@ -55,12 +57,12 @@ def candidates(article: str, kind: str) -> list[str]:
         return sorted(
             {
                 m.group(0)
-                for m in re.finditer(r"(?<![\w.,])\d[\d,.]*%?(?![\w])", article)
+                for m in re.finditer(r"(?<![\w.,])\d(?:[\d,.]*\d)?%?(?![\w])", article)  # "2007," is 2007
                 if not YEAR.fullmatch(m.group(0))
             }
         )
-    stop = {"the", "a", "an", "in", "on", "at", "this", "that", "it", "he", "she", "they"}
-    return sorted({r for _, r in name_runs(article) if r.split()[0].lower() not in stop and len(r) >= 3})
+    stop = stopwords()  # a run that opens with one ("Not", "All EU") is a sentence's first word
+    return sorted({r for _, r in name_runs(article) if words(r)[:1] and words(r)[0] not in stop and len(r) >= 3})
 
 
 def _most_similar(value: str, options: list[str]) -> list[str]:
@@ -75,15 +77,27 @@ def _different(a: str, b: str, kind: str) -> bool:
     if kind == "number":
         return number_value(a) != number_value(b)
 
-    def words(v: str) -> set[str]:
-        return {re.sub(r"[’']s$", "", w) for w in v.lower().split()}
+    def stems(v: str) -> set[str]:  # "Islamists" and "Islamist", "Ögedei Khan" and "Ogedei's" are one
+        return {stem(w) or w for w in words(v)}
 
-    return not (words(a) & words(b))
+    return not (stems(a) & stems(b))
+
+
+def contexts() -> dict[str, str]:
+    """Each SQuAD question's own paragraph, whitespace normalised as in the corpus files."""
+    data = json.loads((SQUAD / "squad2-dev10.json").read_text(encoding="utf-8"))["data"]
+    return {
+        qa["id"]: " ".join(paragraph["context"].split())
+        for article in data
+        for paragraph in article["paragraphs"]
+        for qa in paragraph["qas"]
+    }
 
 
 def build(part: str, rng: random.Random) -> dict[str, Any]:
     cases = [json.loads(line) for line in (SQUAD / f"{part}.jsonl").read_text(encoding="utf-8").splitlines() if line]
     articles = {p.name: p.read_text(encoding="utf-8") for p in sorted((SQUAD / f"corpus-{part}").glob("*.txt"))}
+    own = contexts()
     chosen = []
     for case in rng.sample([c for c in cases if c["kind"] == "fact"], k=len([c for c in cases if c["kind"] == "fact"])):
         answer = case["facts"][0][0]
@@ -91,7 +105,8 @@ def build(part: str, rng: random.Random) -> dict[str, Any]:
         article = articles[case["article"]]
         if kind is None:
             continue
-        paragraph = next((p for p in article.split("\n\n") if answer in p), None)
+        # the question's own paragraph (the first one naming the answer is often about something else)
+        paragraph = own[case["id"]] if answer in own[case["id"]] else None
         options = (
             [v for v in candidates(article, kind) if _different(v, answer, kind) and v not in paragraph]
             if paragraph
