@@ -84,3 +84,14 @@ def test_the_disagreeing_sentence_is_found_though_it_is_not_its_documents_best(t
     answer = _ask(tmp_path, {"report.txt": long_report, "note.txt": note}, WHERE)
     assert answer.conflict and "Lisbon" in answer.answer and "Porto" in answer.answer
     assert {c.doc_id for c in answer.citations} == {"report.txt", "note.txt"}
+
+
+def test_a_list_item_and_a_sentence_naming_the_same_people_do_not_disagree(tmp_path: Path) -> None:
+    """A capitalised word in one ("– Head of") that the other states in lower case is no value."""
+    docs = {
+        "roster.txt": "The delegation:\nAna Lopes – Head of the national water agency\nRui Costa – Deputy minister\n",
+        "report.txt": "Joining Rui Costa in Lisbon are Deputy Minister Paulo Reis and Ana Lopes, "
+        "the head of the national water agency.\n",
+    }
+    answer = _ask(tmp_path, docs, "Who runs the national water agency?")
+    assert not answer.conflict and not answer.refused and "Ana Lopes" in answer.answer
