@@ -11,13 +11,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .answering.candidates import candidates
 from .answering.composed import OFF_LIMITS, Composed, refusal
 from .answering.extractive import compose
 from .answering.followup import Resolved, resolve
 from .answering.guard import off_limits
 from .answering.model import Model, load
 from .answering.question import analyse_question
-from .answering.ranking import rank
+from .answering.ranking import Ranked, rank
 from .errors import IndexMismatch
 from .indexing import snapshot as snapshots
 from .indexing.embedder import check_same, make_embedder
@@ -129,9 +130,9 @@ class Assistant:
             # The model decides whether the documents answer; only "nothing relevant at all" stops it.
             generated = self.generator.answer(snapshot, resolved.question, hits, on_token)
             notices, verification = generated.notices, generated.verification
-            composed = generated.composed or compose(snapshot, ranked, self.model, self.settings.max_answer_sentences)
+            composed = generated.composed or self._compose(retriever, ranked, hits)
         else:
-            composed = compose(snapshot, ranked, self.model, self.settings.max_answer_sentences)
+            composed = self._compose(retriever, ranked, hits)
         timings["answer"] = _ms(t3)
         return finish(
             composed,
@@ -140,6 +141,15 @@ class Assistant:
             notices=notices,
             verification=verification,
         )
+
+    def _compose(self, retriever: Retriever, ranked: Ranked, hits: list[Retrieved]) -> Composed:
+        """The offline answer. A second search with the best sentence itself finds its near-copies
+        in other documents, which may state another value: the other side of a disagreement."""
+        if ranked.best is not None:
+            found = {h.chunk.chunk_id for h in hits}
+            more = retriever.search(ranked.best.span.text, self.settings.top_k, exclude=frozenset({ranked.best.doc_id}))
+            ranked.second_look = candidates(retriever.snapshot, [h for h in more if h.chunk.chunk_id not in found])
+        return compose(retriever.snapshot, ranked, self.model, self.settings.max_answer_sentences)
 
     def _foreign_script(self, question: str) -> str | None:
         """A notice when the question's letters are of a script the documents never use."""

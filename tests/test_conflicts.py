@@ -12,12 +12,12 @@ from assistant.pipeline import Assistant
 from assistant.settings import Settings
 
 
-def _ask(tmp_path: Path, docs: dict[str, str], question: str):
+def _ask(tmp_path: Path, docs: dict[str, str], question: str, top_k: int = 6):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for name, text in docs.items():
         (corpus / name).write_text(text, encoding="utf-8")
-    settings = Settings(index_dir=tmp_path / "index", corpus_dir=corpus)
+    settings = Settings(index_dir=tmp_path / "index", corpus_dir=corpus, top_k=top_k)
     ingest(settings, progress=False)
     return Assistant(settings).ask(question)
 
@@ -95,3 +95,15 @@ def test_a_list_item_and_a_sentence_naming_the_same_people_do_not_disagree(tmp_p
     }
     answer = _ask(tmp_path, docs, "Who runs the national water agency?")
     assert not answer.conflict and not answer.refused and "Ana Lopes" in answer.answer
+
+
+def test_the_other_side_is_found_when_the_search_returned_one_passage(tmp_path: Path) -> None:
+    """With one passage retrieved, only a second search with the best sentence itself finds the
+    other document's version of it."""
+    docs = {
+        "report-a.txt": BASE.format(place="Lisbon", day="Monday", length="30-day"),
+        "report-b.txt": BASE.format(place="Porto", day="Monday", length="30-day"),
+    }
+    answer = _ask(tmp_path, docs, WHERE, top_k=1)
+    assert len(answer.retrieved) == 1
+    assert answer.conflict and "Lisbon" in answer.answer and "Porto" in answer.answer

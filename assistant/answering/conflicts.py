@@ -50,7 +50,11 @@ class Value:
 
 
 def find_conflict(
-    snapshot: Snapshot, info: QuestionInfo, ranked: list[Candidate], min_score: float
+    snapshot: Snapshot,
+    info: QuestionInfo,
+    ranked: list[Candidate],
+    min_score: float,
+    second_look: list[Candidate] = (),  # type: ignore[assignment]
 ) -> list[Candidate] | None:
     """The sides of a disagreement between the best passages of different documents.
 
@@ -72,6 +76,10 @@ def find_conflict(
             anchors.append(cand)
         if len(leaders) < 3 and all(c.doc_id != cand.doc_id for c in leaders):
             leaders.append(cand)
+    seen = {(c.doc_id, c.span.start) for c in ranked}
+    for cand in second_look:  # counterparts only: never an anchor
+        if (cand.doc_id, cand.span.start) not in seen:
+            by_doc.setdefault(cand.doc_id, []).append(cand)
     if not anchors or len(by_doc) < 2:
         return None
     for kind in _KINDS.get(info.answer_type, ()):

@@ -31,7 +31,7 @@ def compose(snapshot: Snapshot, ranked: Ranked, model: Model, max_sentences: int
         return refusal()
     chosen = choose(ranked, model, max_sentences)
     citations = CitationList(snapshot)
-    conflict = find_conflict(snapshot, ranked.info, ranked.candidates, model.conflict_score)
+    conflict = find_conflict(snapshot, ranked.info, ranked.candidates, model.conflict_score, ranked.second_look)
     if conflict:
         parts = [_sentence(citations, c) for c in conflict]
         return Composed(f"{CONFLICT_LEAD} " + " ".join(parts), citations.all, False, True)
