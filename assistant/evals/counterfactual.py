@@ -106,7 +106,8 @@ def build(part: str, rng: random.Random) -> dict[str, Any]:
         if kind is None:
             continue
         # the question's own paragraph (the first one naming the answer is often about something else)
-        paragraph = own[case["id"]] if answer in own[case["id"]] else None
+        found = re.search(rf"(?<!\w){re.escape(answer)}(?!\w)", own[case["id"]])
+        paragraph = own[case["id"]] if found else None
         options = (
             [v for v in candidates(article, kind) if _different(v, answer, kind) and v not in paragraph]
             if paragraph
@@ -127,7 +128,9 @@ def build(part: str, rng: random.Random) -> dict[str, Any]:
     conflict_lines, clean_lines = [], []
     for case, answer, other, paragraph in chosen:
         cf = f"cf-{case['id']}.txt"
-        (swapped / cf).write_text(paragraph.replace(answer, other) + "\n", encoding="utf-8")
+        # whole words only: "Japan" in "Japanese" stays
+        swapped_text = re.sub(rf"(?<!\w){re.escape(answer)}(?!\w)", lambda _, value=other: value, paragraph)
+        (swapped / cf).write_text(swapped_text + "\n", encoding="utf-8")
         (clean / f"copy-{case['id']}.txt").write_text(paragraph + "\n", encoding="utf-8")
         sources = [case["article"], cf]
         conflict_lines.append({"id": case["id"], "question": case["question"], "facts": [[answer], [other]],
