@@ -129,7 +129,7 @@ def build(part: str, rng: random.Random) -> dict[str, Any]:
     for case, answer, other, paragraph in chosen:
         cf = f"cf-{case['id']}.txt"
         # whole words only: "Japan" in "Japanese" stays
-        swapped_text = re.sub(rf"(?<!\w){re.escape(answer)}(?!\w)", lambda _, value=other: value, paragraph)
+        swapped_text = re.sub(rf"(?<!\w){re.escape(answer)}(?!\w)", other.replace("\\", "\\\\"), paragraph)
         (swapped / cf).write_text(swapped_text + "\n", encoding="utf-8")
         (clean / f"copy-{case['id']}.txt").write_text(paragraph + "\n", encoding="utf-8")
         sources = [case["article"], cf]
