@@ -107,3 +107,21 @@ def test_the_other_side_is_found_when_the_search_returned_one_passage(tmp_path: 
     answer = _ask(tmp_path, docs, WHERE, top_k=1)
     assert len(answer.retrieved) == 1
     assert answer.conflict and "Lisbon" in answer.answer and "Porto" in answer.answer
+
+
+def test_a_value_disagreement_is_reported_even_when_the_gate_doubts_the_answer(tmp_path: Path) -> None:
+    """Two documents stating different values in the same sentence answer the question, each
+    its own way; the gate decides only what is left. With a gate that refuses everything, the
+    value disagreement is still shown and a plain question is still refused."""
+    import dataclasses
+
+    docs = {
+        "report-a.txt": BASE.format(place="Lisbon", day="Monday", length="30-day"),
+        "report-b.txt": BASE.format(place="Porto", day="Monday", length="30-day"),
+    }
+    _ask(tmp_path, docs, WHERE)  # builds the index
+    assistant = Assistant(Settings(index_dir=tmp_path / "index", corpus_dir=tmp_path / "corpus"))
+    assistant.model = dataclasses.replace(assistant.model, answer_threshold=1.01)
+    answer = assistant.ask(WHERE)
+    assert answer.conflict and "Lisbon" in answer.answer and "Porto" in answer.answer
+    assert assistant.ask("When is the second meeting planned?").refused

@@ -55,6 +55,7 @@ def find_conflict(
     ranked: list[Candidate],
     min_score: float,
     second_look: list[Candidate] = (),  # type: ignore[assignment]
+    polarity: bool = True,
 ) -> list[Candidate] | None:
     """The sides of a disagreement between the best passages of different documents.
 
@@ -63,8 +64,8 @@ def find_conflict(
     most of its words, wherever the ranker put it (a copy of a passage with one value changed
     ranks its sentences differently from the original, so the sentence that disagrees with one
     document's best is often far down the other's). Every further document whose counterpart
-    states yet another value joins as a side. Polarity: between the best sentences of the three
-    best documents."""
+    states yet another value joins as a side. Polarity (unless ``polarity`` is false): between
+    the best sentences of the three best documents."""
     anchors: list[Candidate] = []  # the best sentences, whatever their documents
     leaders: list[Candidate] = []  # each of the three best documents' best sentence
     by_doc: dict[str, list[Candidate]] = {}
@@ -86,7 +87,7 @@ def find_conflict(
         found = _value_conflict(info, anchors, by_doc, kind)
         if found:
             return found
-    return _polarity_conflict(info, leaders)
+    return _polarity_conflict(info, leaders) if polarity else None
 
 
 def _counterpart(anchor: Candidate, sentences: list[Candidate]) -> Candidate | None:

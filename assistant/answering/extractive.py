@@ -25,16 +25,25 @@ _PRONOUN_OPENER = re.compile(r"^[\"“‘']?(he|she|they|it|his|her|their|its)\b
 
 
 def compose(snapshot: Snapshot, ranked: Ranked, model: Model, max_sentences: int) -> Composed:
-    """The answer, a refusal when the gate says the documents do not answer, or the sides of a
-    disagreement when the best sentences from two documents contradict each other."""
-    if ranked.best is None or ranked.answerable < model.answer_threshold:
+    """The sides of a disagreement when documents state different values (or, for a question
+    the gate lets through, opposite polarity); else a refusal when the gate says the documents
+    do not answer; else the answer."""
+    if ranked.best is None:
         return refusal()
-    chosen = choose(ranked, model, max_sentences)
     citations = CitationList(snapshot)
-    conflict = find_conflict(snapshot, ranked.info, ranked.candidates, model.conflict_score, ranked.second_look)
+    # Two documents stating different values in one sentence answer the question, each its own
+    # way, even when the gate doubts either does; a polarity difference is weaker evidence and
+    # is reported only for a question the gate lets through.
+    answerable = ranked.answerable >= model.answer_threshold
+    conflict = find_conflict(
+        snapshot, ranked.info, ranked.candidates, model.conflict_score, ranked.second_look, polarity=answerable
+    )
     if conflict:
         parts = [_sentence(citations, c) for c in conflict]
         return Composed(f"{CONFLICT_LEAD} " + " ".join(parts), citations.all, False, True)
+    if not answerable:
+        return refusal()
+    chosen = choose(ranked, model, max_sentences)
     return Composed(" ".join(_sentence(citations, c) for c in chosen), citations.all, False, False)
 
 
