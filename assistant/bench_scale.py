@@ -180,9 +180,9 @@ def server(env: dict[str, str], runs: int = 3) -> dict[str, Any]:
                     time.sleep(0.2)
             out: dict[str, Any] = {"ready_seconds": round(time.perf_counter() - t0, 2)}
             out["started_rss_mb"] = _status_mb("VmRSS", proc.pid)
-            took = []
+            took, questions = [], _questions()
             for _ in range(runs):
-                for q in _questions():
+                for q in questions:
                     t1 = time.perf_counter()
                     client.post(f"{base}/api/ask", json={"question": q}).raise_for_status()
                     took.append((time.perf_counter() - t1) * 1000)

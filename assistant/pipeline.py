@@ -145,11 +145,12 @@ class Assistant:
     def _compose(self, retriever: Retriever, ranked: Ranked, hits: list[Retrieved]) -> Composed:
         """The offline answer. A second search with the best sentence itself finds its near-copies
         in other documents, which may state another value: the other side of a disagreement."""
+        snapshot, second_look = retriever.snapshot, []
         if ranked.best is not None:
             found = {h.chunk.chunk_id for h in hits}
             more = retriever.search(ranked.best.span.text, self.settings.top_k, exclude=frozenset({ranked.best.doc_id}))
-            ranked.second_look = candidates(retriever.snapshot, [h for h in more if h.chunk.chunk_id not in found])
-        return compose(retriever.snapshot, ranked, self.model, self.settings.max_answer_sentences)
+            second_look = candidates(snapshot, [h for h in more if h.chunk.chunk_id not in found])
+        return compose(snapshot, ranked, self.model, self.settings.max_answer_sentences, second_look)
 
     def _foreign_script(self, question: str) -> str | None:
         """A notice when the question's letters are of a script the documents never use."""

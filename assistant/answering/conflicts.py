@@ -17,6 +17,7 @@ The answer then shows each side with its own citation instead of picking one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import regex
@@ -54,7 +55,7 @@ def find_conflict(
     info: QuestionInfo,
     ranked: list[Candidate],
     min_score: float,
-    second_look: list[Candidate] = (),  # type: ignore[assignment]
+    second_look: Sequence[Candidate] = (),
     polarity: bool = True,
 ) -> list[Candidate] | None:
     """The sides of a disagreement between the best passages of different documents.

@@ -9,6 +9,7 @@ chosen sentences together, reports a disagreement between documents, and cites.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from ..indexing.snapshot import Snapshot
 from .candidates import Candidate
@@ -24,10 +25,13 @@ _CONNECTIVE = re.compile(
 _PRONOUN_OPENER = re.compile(r"^[\"“‘']?(he|she|they|it|his|her|their|its)\b", re.I)
 
 
-def compose(snapshot: Snapshot, ranked: Ranked, model: Model, max_sentences: int) -> Composed:
+def compose(
+    snapshot: Snapshot, ranked: Ranked, model: Model, max_sentences: int, second_look: Sequence[Candidate] = ()
+) -> Composed:
     """The sides of a disagreement when documents state different values (or, for a question
     the gate lets through, opposite polarity); else a refusal when the gate says the documents
-    do not answer; else the answer."""
+    do not answer; else the answer. ``second_look``: sentences of passages found by searching
+    with the best sentence itself, near-copies that may state another value."""
     if ranked.best is None:
         return refusal()
     citations = CitationList(snapshot)
@@ -36,7 +40,7 @@ def compose(snapshot: Snapshot, ranked: Ranked, model: Model, max_sentences: int
     # is reported only for a question the gate lets through.
     answerable = ranked.answerable >= model.answer_threshold
     conflict = find_conflict(
-        snapshot, ranked.info, ranked.candidates, model.conflict_score, ranked.second_look, polarity=answerable
+        snapshot, ranked.info, ranked.candidates, model.conflict_score, second_look, polarity=answerable
     )
     if conflict:
         parts = [_sentence(citations, c) for c in conflict]

@@ -6,7 +6,7 @@ the signals of :mod:`signals`; this module only wires them together.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -26,9 +26,6 @@ class Ranked:
     info: QuestionInfo
     candidates: list[Candidate]
     answerable: float
-    # Sentences of passages found by a second search with the best sentence itself: near-copies
-    # in other documents, which may state another value (:func:`conflicts.find_conflict`).
-    second_look: list[Candidate] = field(default_factory=list)
 
     @property
     def best(self) -> Candidate | None:

@@ -62,7 +62,7 @@ def candidates(article: str, kind: str) -> list[str]:
             }
         )
     stop = stopwords()  # a run that opens with one ("Not", "All EU") is a sentence's first word
-    return sorted({r for _, r in name_runs(article) if words(r)[:1] and words(r)[0] not in stop and len(r) >= 3})
+    return sorted({r for _, r in name_runs(article) if (w := words(r)) and w[0] not in stop and len(r) >= 3})
 
 
 def _most_similar(value: str, options: list[str]) -> list[str]:
@@ -81,6 +81,11 @@ def _different(a: str, b: str, kind: str) -> bool:
         return {stem(w) or w for w in words(v)}
 
     return not (stems(a) & stems(b))
+
+
+def _whole_word(value: str) -> re.Pattern[str]:
+    """``value`` as whole words only: "Japan" does not match inside "Japanese"."""
+    return re.compile(rf"(?<!\w){re.escape(value)}(?!\w)")
 
 
 def contexts() -> dict[str, str]:
@@ -106,8 +111,7 @@ def build(part: str, rng: random.Random) -> dict[str, Any]:
         if kind is None:
             continue
         # the question's own paragraph (the first one naming the answer is often about something else)
-        found = re.search(rf"(?<!\w){re.escape(answer)}(?!\w)", own[case["id"]])
-        paragraph = own[case["id"]] if found else None
+        paragraph = own[case["id"]] if _whole_word(answer).search(own[case["id"]]) else None
         options = (
             [v for v in candidates(article, kind) if _different(v, answer, kind) and v not in paragraph]
             if paragraph
@@ -128,8 +132,7 @@ def build(part: str, rng: random.Random) -> dict[str, Any]:
     conflict_lines, clean_lines = [], []
     for case, answer, other, paragraph in chosen:
         cf = f"cf-{case['id']}.txt"
-        # whole words only: "Japan" in "Japanese" stays
-        swapped_text = re.sub(rf"(?<!\w){re.escape(answer)}(?!\w)", other.replace("\\", "\\\\"), paragraph)
+        swapped_text = _whole_word(answer).sub(other.replace("\\", "\\\\"), paragraph)
         (swapped / cf).write_text(swapped_text + "\n", encoding="utf-8")
         (clean / f"copy-{case['id']}.txt").write_text(paragraph + "\n", encoding="utf-8")
         sources = [case["article"], cf]

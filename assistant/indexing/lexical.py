@@ -171,17 +171,19 @@ class LexicalIndex:
     def size(self) -> int:
         return self._size
 
-    def document_frequency(self, term: str) -> int:
-        """In how many live chunks ``term`` (an analysed stem) occurs; cached per snapshot."""
+    def document_frequency(self, term: str, slices: list[tuple[np.ndarray, np.ndarray]] | None = None) -> int:
+        """In how many live chunks ``term`` (an analysed stem) occurs; cached per snapshot.
+        ``slices``: the term's postings per part, when the caller has them already."""
         df = self._df.get(term)
-        return self._count(term, [part.slice(term) for part in self._parts]) if df is None else df
-
-    def _count(self, term: str, slices: list[tuple[np.ndarray, np.ndarray]]) -> int:
-        df = sum(len(where) for where, _ in slices)
-        if len(self._df) > 100_000:  # ~10 MB: bounded in a long-running server
-            self._df.clear()
-        self._df[term] = df
+        if df is None:
+            df = sum(len(where) for where, _ in (slices if slices is not None else self._slices(term)))
+            if len(self._df) > 100_000:  # ~10 MB: bounded in a long-running server
+                self._df.clear()
+            self._df[term] = df
         return df
+
+    def _slices(self, term: str) -> list[tuple[np.ndarray, np.ndarray]]:
+        return [part.slice(term) for part in self._parts]
 
     def idf(self, term: str) -> float:
         """BM25's inverse document frequency of a stem over chunks; unseen stems get the most."""
@@ -193,9 +195,8 @@ class LexicalIndex:
             return []
         scores = np.zeros(self._size, dtype=np.float64)
         for term in dict.fromkeys(analyse(query)):
-            slices = [part.slice(term) for part in self._parts]
-            df = self._df.get(term)
-            idf = _idf(self._size, self._count(term, slices) if df is None else df)
+            slices = self._slices(term)
+            idf = _idf(self._size, self.document_frequency(term, slices))
             for where, tf in slices:
                 if len(where):
                     scores[where] += idf * tf / (tf + self._norm[where])  # a chunk occurs once in a term's postings
