@@ -160,3 +160,32 @@ def test_every_citation_of_many_questions_is_exact(seed_assistant: Assistant) ->
             chunk = seed_assistant.retriever.snapshot.chunk(c.chunk_id)
             assert chunk is not None and chunk.doc_id == c.doc_id
     assert cited >= len(questions)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Who started the Riverside Bakery and what did she do with it?", "When was the bakery sold?"],
+)
+def test_no_sentence_is_shown_twice(tmp_path, question: str) -> None:
+    """A "She sold it" sentence brings its antecedent along; when that antecedent is itself one
+    of the chosen sentences, it is shown once, not again before or after."""
+    from assistant.indexing.ingest import ingest
+    from assistant.settings import Settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "bakery.txt").write_text(
+        "The town's oldest shop has a long history.\n\n"
+        "Maria Lopez opened the Riverside Bakery on Mill Street in 1998 with a loan from her uncle. "
+        "She sold it to a regional chain in 2015 and moved to Lisbon. "
+        "The chain kept the name and the recipes.\n\n"
+        "Bread prices in the town rose sharply last year.\n",
+        encoding="utf-8",
+    )
+    settings = Settings(index_dir=tmp_path / "index", corpus_dir=corpus)
+    ingest(settings, progress=False)
+    assistant = Assistant(settings)
+    answer = assistant.ask(question)
+    assert "2015" in answer.answer
+    assert answer.answer.count("Maria Lopez opened") == 1, answer.answer
+    _check_citations(answer, assistant)

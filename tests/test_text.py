@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from assistant.answering.question import analyse_question, answer_type
@@ -84,3 +85,17 @@ def test_acronyms_match_their_expansion_either_way() -> None:
 def test_scripts() -> None:
     assert scripts("Кто это?") == {"CYRILLIC"} and scripts("Who?") == {"LATIN"}
     assert scripts("123 ?!") == set()
+
+
+def test_word_vectors_stay_right_when_the_cache_fills(monkeypatch) -> None:
+    """The word-vector cache is emptied when full; a call that fills it mid-way still gets a
+    vector for every word (it once lost the words cached before the emptying: a KeyError)."""
+    from assistant.text import embedding
+
+    monkeypatch.setattr(embedding, "MAX_CACHED_WORDS", 3)
+    model = embedding.StaticEmbedder()
+    first = model.words(["treaty", "signed", "river", "valley"])
+    both = model.words(["treaty", "harbour", "signed", "mountain", "river"])
+    assert both.shape == (5, model.dim)
+    fresh = embedding.StaticEmbedder().words(["treaty", "harbour", "signed", "mountain", "river"])
+    assert np.allclose(both, fresh) and np.allclose(first[:3], both[[0, 2, 4]])

@@ -43,12 +43,11 @@ def compose(
         snapshot, ranked.info, ranked.candidates, model.conflict_score, second_look, polarity=answerable
     )
     if conflict:
-        parts = [_sentence(citations, c) for c in conflict]
-        return Composed(f"{CONFLICT_LEAD} " + " ".join(parts), citations.all, False, True)
+        return Composed(f"{CONFLICT_LEAD} " + _join(citations, conflict), citations.all, False, True)
     if not answerable:
         return refusal()
     chosen = choose(ranked, model, max_sentences)
-    return Composed(" ".join(_sentence(citations, c) for c in chosen), citations.all, False, False)
+    return Composed(_join(citations, chosen), citations.all, False, False)
 
 
 def choose(ranked: Ranked, model: Model, max_sentences: int) -> list[Candidate]:
@@ -62,13 +61,26 @@ def choose(ranked: Ranked, model: Model, max_sentences: int) -> list[Candidate]:
     return chosen
 
 
-def _sentence(citations: CitationList, cand: Candidate) -> str:
+def _join(citations: CitationList, chosen: Sequence[Candidate]) -> str:
+    """The chosen sentences as shown, each document sentence at most once (a sentence shown as
+    the antecedent of a "he" sentence is not shown again, and the other way round)."""
+    shown: set[tuple[str, int]] = set()
+    return " ".join(part for cand in chosen if (part := _sentence(citations, cand, shown)))
+
+
+def _sentence(citations: CitationList, cand: Candidate, shown: set[tuple[str, int]]) -> str:
     """The candidate as shown: its antecedent first when it opens with a bare pronoun, and the
-    items that follow when it introduces a list ("The team includes:")."""
+    items that follow when it introduces a list ("The team includes:"). ``shown``: the
+    (document, start) of sentences already in the answer; updated."""
     out = []
     opener = _CONNECTIVE.sub("", cand.span.text, count=1)  # "However, he said": the pronoun opens it
-    if cand.context.antecedent is not None and _PRONOUN_OPENER.match(opener):
-        out.append(_quote(citations, cand, cand.context.antecedent.start, cand.context.antecedent.end))
+    before = cand.context.antecedent
+    if before is not None and _PRONOUN_OPENER.match(opener) and (cand.doc_id, before.start) not in shown:
+        shown.add((cand.doc_id, before.start))
+        out.append(_quote(citations, cand, before.start, before.end))
+    if (cand.doc_id, cand.span.start) in shown:
+        return " ".join(out)
+    shown.add((cand.doc_id, cand.span.start))
     end = cand.span.end
     if cand.span.text.endswith(":"):
         end = _list_end(citations.snapshot.texts[cand.doc_id], cand.span.end)

@@ -26,6 +26,7 @@ from ..errors import DocumentError, EmptyCorpus, IngestBusy
 from ..models import Chunk
 from ..settings import Settings
 from ..text.analysis import analyser_version
+from ..text.scripts import DOCUMENT_SHARE, scripts
 from . import corpus, snapshot
 from .chunking import chunk_document, make_splitter
 from .embedder import check_same, describe, make_embedder
@@ -129,6 +130,7 @@ def ingest(
                 f"{len(old.docs)} documents from the index. Pass --allow-empty to do that."
             )
         bar = tqdm(desc="indexing", unit="chunk", disable=_quiet(progress, len(sources)))
+        refreshed = False  # an unchanged document's entry gained what older versions did not record
 
         def flush() -> None:
             if not batch.chunks:
@@ -163,6 +165,9 @@ def ingest(
                     docs[source.doc_id] = prior
                 continue
             if prior and prior.sha256 == doc.sha256 and prior.chunking == chunking:
+                if not prior.scripts and doc.text.strip():  # an index from before scripts were recorded
+                    prior.scripts = sorted(scripts(doc.text, DOCUMENT_SHARE))
+                    refreshed = True
                 docs[doc.doc_id] = prior
                 report.unchanged.append(doc.doc_id)
                 continue
@@ -173,15 +178,16 @@ def ingest(
                 continue
             (report.updated if prior else report.added).append(doc.doc_id)
             entry = snapshot.DocEntry(
-                doc.sha256, doc.metadata, [c.chunk_id for c in new_chunks], chunking, str(source.path)
-            )
+                doc.sha256, doc.metadata, [c.chunk_id for c in new_chunks], chunking, str(source.path),
+                scripts=sorted(scripts(doc.text, DOCUMENT_SHARE)),
+            )  # fmt: skip
             batch.add(doc.doc_id, doc.text, new_chunks, entry)
             if len(batch.chunks) >= SEGMENT_CHUNKS:
                 flush()
 
         report.removed = sorted(set(old.docs) - set(docs) - set(batch.entries)) if old else []
         current = all(info.lexical == analyser_version() for info in segments.values())
-        if old is not None and not report.changed and current:
+        if old is not None and not report.changed and current and not refreshed:
             bar.close()
             report.chunks_total = sum(len(d.chunk_ids) for d in docs.values())
             report.seconds = time.perf_counter() - started

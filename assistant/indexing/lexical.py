@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..files import map_array, map_file
 from ..text.analysis import analyse
 
 K1 = 1.5
@@ -97,15 +98,11 @@ class Postings:
     def load(cls, folder: Path) -> Postings:
         """The postings in ``folder``, memory-mapped: a query touches the pages of its few terms,
         and workers on one host share them through the page cache."""
-        arrays = {  # plain arrays over the map: slicing a np.memmap costs more than the search
-            name: np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False).view(np.ndarray)
-            for name in _ARRAYS
+        arrays = {
+            name: map_array(np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False)) for name in _ARRAYS
         }
         size = (folder / "terms.bin").stat().st_size
-        blob: bytes | mmap.mmap = b""
-        if size:
-            with (folder / "terms.bin").open("rb") as f:
-                blob = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        blob = map_file(folder / "terms.bin")
         offsets, ptr = arrays["offsets"], arrays["ptr"]
         chunk, tf = arrays["chunk"], arrays["tf"]
         if (
@@ -115,7 +112,7 @@ class Postings:
             or not int(ptr[-1]) == len(chunk) == len(tf)
         ):
             raise ValueError(f"the postings in {folder} do not fit together")
-        return cls(Terms(blob, memoryview(offsets)), ptr, chunk, tf, arrays["lengths"])
+        return cls(Terms(blob, offsets.data), ptr, chunk, tf, arrays["lengths"])
 
     @classmethod
     def load_npz(cls, path: Path) -> Postings:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import json
-import mmap
 import os
 import shutil
 import uuid
@@ -30,6 +29,7 @@ from typing import Any, overload
 import numpy as np
 
 from ..errors import IndexDamaged, IndexMismatch, IndexMissing
+from ..files import RandomReader
 from ..models import Chunk, Document, chunk_address, chunk_id
 from ..text.analysis import analyser_version
 from .lexical import LexicalIndex, Postings
@@ -109,26 +109,22 @@ class Manifest:
 
 
 class DocumentTexts(Mapping[str, str]):
-    """Document texts read on demand from the segments' ``documents.bin`` files (memory-mapped,
-    so the page cache holds them, shared by every worker) instead of Python strings in each
-    process; the most recently used are kept decoded."""
+    """Document texts read on demand from the segments' ``documents.bin`` files (the page cache
+    holds them, shared by every worker) instead of Python strings in each process; the most
+    recently used are kept decoded."""
 
     CACHE = 64
 
     def __init__(self) -> None:
-        self._where: dict[str, tuple[mmap.mmap | bytes, int, int]] = {}
+        self._where: dict[str, tuple[RandomReader, int, int]] = {}
         self._decoded = functools.lru_cache(maxsize=self.CACHE)(self._decode)  # thread-safe
 
     def add_segment(self, folder: Path, live: set[str]) -> list[str]:
-        """Map the live documents of a segment; returns all its document ids, in file order."""
+        """Open the live documents of a segment; returns all its document ids, in file order."""
         index = json.loads((folder / "documents.json").read_text(encoding="utf-8"))
         path = folder / "documents.bin"
         size = path.stat().st_size
-        if size:
-            with path.open("rb") as f:
-                blob: mmap.mmap | bytes = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        else:
-            blob = b""
+        blob = RandomReader(path)
         for doc_id, start, end in index:
             if end > size:
                 raise ValueError(f"{path} is shorter than its index says")
@@ -141,7 +137,7 @@ class DocumentTexts(Mapping[str, str]):
 
     def _decode(self, doc_id: str) -> str:
         blob, start, end = self._where[doc_id]
-        return bytes(blob[start:end]).decode("utf-8")
+        return blob.read(start, end).decode("utf-8")
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._where)

@@ -8,6 +8,7 @@ so that an index built by another version is rebuilt.
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import Stemmer
 
@@ -28,9 +29,24 @@ ANALYSER = "lemmas-en+snowball-english/unicode-words/4"  # bump when tokenising 
 
 @functools.lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN_PLUS
+    return frozenset(w.replace("'", "") for w in _bm25s_stopwords()) | frozenset(_MODALS)
 
-    return frozenset(w.replace("'", "") for w in STOPWORDS_EN_PLUS) | frozenset(_MODALS)
+
+def _bm25s_stopwords() -> tuple[str, ...]:
+    """bm25s's English list, read from its data module alone: importing ``bm25s.stopwords``
+    runs the package's ``__init__``, which imports scipy (9 MB and 0.2 s) for one tuple."""
+    import importlib.util
+
+    package = importlib.util.find_spec("bm25s")  # a top-level spec: nothing is executed
+    if package is None or not package.submodule_search_locations:
+        raise ModuleNotFoundError("the 'bm25s' package is not installed")
+    path = Path(next(iter(package.submodule_search_locations))) / "stopwords.py"
+    spec = importlib.util.spec_from_file_location("_bm25s_stopwords", path)
+    if spec is None or spec.loader is None:
+        raise ModuleNotFoundError(f"cannot read {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return tuple(module.STOPWORDS_EN_PLUS)
 
 
 @functools.lru_cache(maxsize=1)

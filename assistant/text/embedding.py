@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from ..files import map_array
+
 CONFIG = "l2_supercat"
 DIM = 256
 MAX_CACHED_WORDS = 10_000  # about 10 MB at most; recomputing a word costs microseconds
@@ -44,7 +46,8 @@ def _memmap_safetensors(path: Path, tensor: str) -> np.ndarray:
         header = json.loads(f.read(length))
     info = header[tensor]
     begin, _ = info["data_offsets"]
-    return np.memmap(path, dtype=dtypes[info["dtype"]], mode="r", offset=8 + length + begin, shape=tuple(info["shape"]))
+    shape = tuple(info["shape"])
+    return map_array(np.memmap(path, dtype=dtypes[info["dtype"]], mode="r", offset=8 + length + begin, shape=shape))
 
 
 class StaticEmbedder:
@@ -83,18 +86,32 @@ class StaticEmbedder:
     def words(self, words: list[str]) -> np.ndarray:
         """A unit vector per word: the mean of its sub-word tokens (with the leading-space token
         form, as a word inside a sentence is tokenised). Cached: a corpus has few distinct words."""
-        missing = [w for w in dict.fromkeys(words) if w not in self._words]
-        if missing:
-            if len(self._words) > MAX_CACHED_WORDS:
-                self._words.clear()
-            for word, vector in zip(missing, self.embed([f" {w}" for w in missing]), strict=True):
-                self._words[word] = vector
         if not words:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return np.stack([self._words[w] for w in words])
+        cache = self._words  # another thread may replace it meanwhile; we answer from this one
+        found: dict[str, np.ndarray] = {}
+        missing = []
+        for word in dict.fromkeys(words):
+            vector = cache.get(word)
+            if vector is None:
+                missing.append(word)
+            else:
+                found[word] = vector
+        if missing:
+            if len(cache) + len(missing) > MAX_CACHED_WORDS:
+                cache = self._words = {}
+            for word, vector in zip(missing, self.embed([f" {w}" for w in missing]), strict=True):
+                found[word] = cache[word] = vector
+        return np.stack([found[w] for w in words])
+
+
+def embedder(config: str = CONFIG, dim: int = DIM) -> StaticEmbedder:
+    """The shared instance; opening it costs a few milliseconds. One per (config, dim) however
+    it is asked for: ``embedder()`` and ``embedder("l2_supercat", 256)`` once mapped the weights
+    twice, and a server's memory held both copies."""
+    return _shared(config, dim)
 
 
 @functools.lru_cache(maxsize=2)
-def embedder(config: str = CONFIG, dim: int = DIM) -> StaticEmbedder:
-    """The shared instance; opening it costs a few milliseconds."""
+def _shared(config: str, dim: int) -> StaticEmbedder:
     return StaticEmbedder(config, dim)

@@ -8,6 +8,7 @@ import re
 import unicodedata
 from collections import Counter
 
+DOCUMENT_SHARE = 0.001  # a script counts as a document's when more than this share of its letters use it
 _NOT_ASCII_LETTERS = bytes(b for b in range(128) if not chr(b).isalpha())
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 

@@ -17,6 +17,7 @@ from ..errors import AssistantError, PortInUse
 from ..pipeline import Assistant
 from ..settings import Settings
 from .api import build_router as api_router
+from .memory import ReleaseAfterPost, limit_arenas
 from .sites import Sites
 from .widget import build_router as widget_router
 
@@ -28,6 +29,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     from .page import CSS, build_page
 
+    limit_arenas()  # in each worker process, before its request threads start
     assistant = Assistant(settings)
     sites = Sites.load(settings.sites_file, settings.redis_url)
     try:
@@ -41,6 +43,7 @@ def create_app(settings: Settings) -> FastAPI:
         font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"],
         font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
     )
+    app.add_middleware(ReleaseAfterPost)
     return gr.mount_gradio_app(
         app,
         build_page(assistant, settings, sites),
