@@ -41,6 +41,26 @@ def test_reingesting_an_unchanged_corpus_changes_nothing(fresh_settings: Setting
     assert _vector_ids(fresh_settings) == set(after.chunks.ids())
 
 
+def test_scripts_are_recorded_at_ingest_and_filled_into_an_older_index(fresh_settings: Settings) -> None:
+    """A question in another script is told so from the scripts recorded per document; an index
+    written before they were recorded gets them at the next ingest, without re-embedding, so
+    the first question no longer reads every document's text."""
+    ingest(fresh_settings, progress=False)
+    index = Path(fresh_settings.index_dir)
+    assert {tuple(e.scripts) for e in snapshot.load(index).docs.values()} == {("LATIN",)}
+    path = index / snapshot.SNAPSHOTS / snapshot.current_name(index) / "manifest.json"  # type: ignore[operator]
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for entry in data["docs"].values():
+        entry["scripts"] = []  # as an index from before 2026-11-28 has them
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert {tuple(e.scripts) for e in snapshot.load(index).docs.values()} == {()}
+    again = ingest(fresh_settings, progress=False)
+    assert again.chunks_embedded == 0
+    assert {tuple(e.scripts) for e in snapshot.load(index).docs.values()} == {("LATIN",)}
+    answer = Assistant(fresh_settings).ask("Кто возглавляет делегацию?")
+    assert answer.refused and answer.notices and "Cyrillic" in answer.notices[0]
+
+
 def test_changed_added_and_removed_documents(fresh_settings: Settings, corpus_copy: Path) -> None:
     ingest(fresh_settings, progress=False)
     old = snapshot.load(Path(fresh_settings.index_dir))
