@@ -61,7 +61,7 @@ def test_scripts_are_recorded_at_ingest_and_filled_into_an_older_index(fresh_set
     assert answer.refused and answer.notices and "Cyrillic" in answer.notices[0]
 
 
-def test_a_document_without_letters_does_not_make_every_ingest_write(fresh_settings: Settings, corpus_copy: Path) -> None:
+def test_a_document_without_letters_makes_no_ingest_write(fresh_settings: Settings, corpus_copy: Path) -> None:
     """It has no scripts to record; an unchanged corpus still writes no new snapshot."""
     (corpus_copy / "figures.txt").write_text("2024: 1,200\n2025: 1,450\n", encoding="utf-8")
     ingest(fresh_settings, progress=False)
