@@ -165,8 +165,8 @@ def ingest(
                     docs[source.doc_id] = prior
                 continue
             if prior and prior.sha256 == doc.sha256 and prior.chunking == chunking:
-                if not prior.scripts and (found := sorted(scripts(doc.text, DOCUMENT_SHARE))):
-                    prior.scripts = found  # an index from before scripts were recorded
+                if not prior.scripts and (recorded := sorted(scripts(doc.text, DOCUMENT_SHARE))):
+                    prior.scripts = recorded  # an index from before scripts were recorded
                     refreshed = True
                 docs[doc.doc_id] = prior
                 report.unchanged.append(doc.doc_id)
