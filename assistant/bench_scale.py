@@ -223,7 +223,7 @@ def serving(settings: Settings, runs: int = 3) -> dict[str, Any]:
     out["hybrid_over_dense"] = round(out["hybrid_ms"] / out["dense_ms"], 2)
     out["rss_mb"] = _status_mb("VmRSS")
     out["rss_anon_mb"] = _status_mb("RssAnon")  # this process's own memory
-    out["rss_file_mb"] = _status_mb("RssFile")  # mapped files (texts, word vectors): page cache, shared by workers
+    out["rss_file_mb"] = _status_mb("RssFile")  # mapped files (libraries, postings, word vectors): page cache
     out["peak_rss_mb"] = _status_mb("VmHWM")
     return out
 

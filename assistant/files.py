@@ -54,10 +54,16 @@ class RandomReader:
 
     def read(self, start: int, end: int) -> bytes:
         if hasattr(os, "pread"):
-            return os.pread(self._file.fileno(), end - start, start)
-        with self._lock:
-            self._file.seek(start)
-            return self._file.read(end - start)
+            data = os.pread(self._file.fileno(), end - start, start)
+        else:
+            with self._lock:
+                self._file.seek(start)
+                data = self._file.read(end - start)
+        if len(data) != end - start:
+            raise OSError(f"{self._file.name} ends before byte {end}: the index is damaged; rebuild it")
+        return data
 
     def __del__(self) -> None:  # when the snapshot is dropped; no ResourceWarning
-        self._file.close()
+        file = getattr(self, "_file", None)
+        if file is not None:
+            file.close()

@@ -383,3 +383,23 @@ def test_an_index_of_an_older_format_is_rebuilt_by_ingest(fresh_settings: Settin
     assert sorted(report.added) == [DOC_A, DOC_B] and report.chunks_embedded == report.chunks_total
     assert "Umerov" in Assistant(fresh_settings).ask("Who leads the Ukrainian delegation?").answer
     assert [c.name for c in connect(fresh_settings).list_collections()] == [snapshot.load(index).collection]
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="counts open files through /proc")
+def test_a_dropped_snapshot_closes_its_files_at_once(fresh_settings: Settings) -> None:
+    """A server swaps snapshots for as long as it runs: each old one's text files close when it
+    is dropped, not whenever the cycle collector next runs."""
+    import gc
+
+    ingest(fresh_settings, progress=False)
+    index = Path(fresh_settings.index_dir)
+    before = len(list(Path("/proc/self/fd").iterdir()))
+    gc.disable()
+    try:
+        for _ in range(5):
+            snap = snapshot.load(index)
+            assert snap.texts[DOC_A]
+            del snap
+        assert len(list(Path("/proc/self/fd").iterdir())) <= before
+    finally:
+        gc.enable()

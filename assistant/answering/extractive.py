@@ -62,8 +62,8 @@ def choose(ranked: Ranked, model: Model, max_sentences: int) -> list[Candidate]:
 
 
 def _join(citations: CitationList, chosen: Sequence[Candidate]) -> str:
-    """The chosen sentences as shown, each document sentence at most once (a sentence shown as
-    the antecedent of a "he" sentence is not shown again, and the other way round)."""
+    """The chosen sentences as shown, a sentence shown as the antecedent of a "he" sentence not
+    shown again, and the other way round."""
     shown: set[tuple[str, int]] = set()
     return " ".join(part for cand in chosen if (part := _sentence(citations, cand, shown)))
 

@@ -166,7 +166,7 @@ def ingest(
                 continue
             if prior and prior.sha256 == doc.sha256 and prior.chunking == chunking:
                 if not prior.scripts and (recorded := sorted(scripts(doc.text, DOCUMENT_SHARE))):
-                    prior.scripts = recorded  # an index from before scripts were recorded
+                    prior = replace(prior, scripts=recorded)  # an index from before they were recorded
                     refreshed = True
                 docs[doc.doc_id] = prior
                 report.unchanged.append(doc.doc_id)

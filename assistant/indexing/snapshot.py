@@ -117,7 +117,9 @@ class DocumentTexts(Mapping[str, str]):
 
     def __init__(self) -> None:
         self._where: dict[str, tuple[RandomReader, int, int]] = {}
-        self._decoded = functools.lru_cache(maxsize=self.CACHE)(self._decode)  # thread-safe
+        # Thread-safe; over the table, not a bound method: a cache holding ``self`` would make a
+        # cycle, and a swapped-out snapshot's files would stay open until the cycle collector ran.
+        self._decoded = functools.lru_cache(maxsize=self.CACHE)(functools.partial(_decode, self._where))
 
     def add_segment(self, folder: Path, live: set[str]) -> list[str]:
         """Open the live documents of a segment; returns all its document ids, in file order."""
@@ -135,10 +137,6 @@ class DocumentTexts(Mapping[str, str]):
     def __getitem__(self, doc_id: str) -> str:
         return self._decoded(doc_id)
 
-    def _decode(self, doc_id: str) -> str:
-        blob, start, end = self._where[doc_id]
-        return blob.read(start, end).decode("utf-8")
-
     def __iter__(self) -> Iterator[str]:
         return iter(self._where)
 
@@ -147,6 +145,11 @@ class DocumentTexts(Mapping[str, str]):
 
     def __contains__(self, doc_id: object) -> bool:
         return doc_id in self._where
+
+
+def _decode(where: dict[str, tuple[RandomReader, int, int]], doc_id: str) -> str:
+    blob, start, end = where[doc_id]
+    return blob.read(start, end).decode("utf-8")
 
 
 class ChunkTable(Sequence[Chunk]):
