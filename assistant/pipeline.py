@@ -27,7 +27,7 @@ from .indexing.vectors import VectorStore, connect
 from .inputs import validate_question
 from .models import Answer, Retrieved
 from .settings import Settings
-from .text.scripts import DOCUMENT_SHARE, describe, scripts
+from .text.scripts import describe, document_scripts, scripts
 
 if TYPE_CHECKING:  # the LLM client is imported only when an LLM is configured (start-up time)
     from chromadb.api import ClientAPI
@@ -158,8 +158,7 @@ class Assistant:
         if self._scripts[0] != snapshot.name:  # recorded per document at ingest: cheap at any size
             found: set[str] = set()
             for doc_id, entry in snapshot.docs.items():  # an index from before they were: read a sample
-                sample = "" if entry.scripts else snapshot.texts[doc_id][:SCRIPT_SAMPLE]
-                found |= set(entry.scripts) if entry.scripts else scripts(sample, DOCUMENT_SHARE)
+                found.update(entry.scripts or document_scripts(snapshot.texts[doc_id][:SCRIPT_SAMPLE]))
             self._scripts = (snapshot.name, found)
         asked = scripts(question)
         if not asked or asked & self._scripts[1]:

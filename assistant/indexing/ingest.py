@@ -26,7 +26,7 @@ from ..errors import DocumentError, EmptyCorpus, IngestBusy
 from ..models import Chunk
 from ..settings import Settings
 from ..text.analysis import analyser_version
-from ..text.scripts import DOCUMENT_SHARE, scripts
+from ..text.scripts import document_scripts
 from . import corpus, snapshot
 from .chunking import chunk_document, make_splitter
 from .embedder import check_same, describe, make_embedder
@@ -165,7 +165,7 @@ def ingest(
                     docs[source.doc_id] = prior
                 continue
             if prior and prior.sha256 == doc.sha256 and prior.chunking == chunking:
-                if not prior.scripts and (recorded := sorted(scripts(doc.text, DOCUMENT_SHARE))):
+                if not prior.scripts and (recorded := document_scripts(doc.text)):
                     prior = replace(prior, scripts=recorded)  # an index from before they were recorded
                     refreshed = True
                 docs[doc.doc_id] = prior
@@ -179,7 +179,7 @@ def ingest(
             (report.updated if prior else report.added).append(doc.doc_id)
             entry = snapshot.DocEntry(
                 doc.sha256, doc.metadata, [c.chunk_id for c in new_chunks], chunking, str(source.path),
-                scripts=sorted(scripts(doc.text, DOCUMENT_SHARE)),
+                scripts=document_scripts(doc.text),
             )  # fmt: skip
             batch.add(doc.doc_id, doc.text, new_chunks, entry)
             if len(batch.chunks) >= SEGMENT_CHUNKS:

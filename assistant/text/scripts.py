@@ -30,6 +30,12 @@ def scripts(text: str, min_share: float = 0.0) -> set[str]:
     return {s for s, n in counts.items() if total and n / total > min_share}
 
 
+def document_scripts(text: str) -> list[str]:
+    """The scripts a document is written in, as its index entry records them: a few stray
+    letters (a name in its own alphabet) do not count."""
+    return sorted(scripts(text, DOCUMENT_SHARE))
+
+
 def describe(found: set[str]) -> str:
     """ "Cyrillic", or "Cyrillic and Greek", for a message."""
     names = sorted(s.title() if s != "CJK" else "CJK" for s in found)
