@@ -24,7 +24,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, TypeVar, overload
 
 import numpy as np
 
@@ -36,6 +36,7 @@ from .lexical import LexicalIndex, Postings
 
 FORMAT = 3  # 3: a document's chunk ids stored as one string of digests (2: as a list of ids)
 READS = (2, 3)
+T = TypeVar("T")
 CURRENT = "CURRENT"
 SNAPSHOTS = "snapshots"
 SEGMENTS = "segments"
@@ -54,7 +55,30 @@ class DocEntry:
     scripts: list[str] = field(default_factory=list)  # writing systems of its letters (text.scripts)
 
 
-class ChunkIds(Sequence[str]):
+class _Rows(Sequence[T]):
+    """A sequence whose items are made on access from compact columns: subclasses say how to
+    make item ``i`` (``_at``); indexing from the end and slices are handled here."""
+
+    __slots__ = ()
+
+    def _at(self, i: int) -> T:
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, i: int) -> T: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[T]: ...
+    def __getitem__(self, i: int | slice) -> T | Sequence[T]:
+        if isinstance(i, slice):
+            return [self._at(j) for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return self._at(i)
+
+
+class ChunkIds(_Rows[str]):
     """A document's chunk ids held as one string of their digests, each id rebuilt on access:
     at 100,000 chunks, 12 MB less in every server than a list of the ids."""
 
@@ -74,17 +98,7 @@ class ChunkIds(Sequence[str]):
     def __len__(self) -> int:
         return len(self.digests) // self.width
 
-    @overload
-    def __getitem__(self, i: int) -> str: ...
-    @overload
-    def __getitem__(self, i: slice) -> Sequence[str]: ...
-    def __getitem__(self, i: int | slice) -> str | Sequence[str]:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError(i)
+    def _at(self, i: int) -> str:
         return chunk_id(self.doc_id, i, self.digests[i * self.width : (i + 1) * self.width])
 
 
@@ -152,7 +166,7 @@ def _decode(where: dict[str, tuple[RandomReader, int, int]], doc_id: str) -> str
     return blob.read(start, end).decode("utf-8")
 
 
-class ChunkTable(Sequence[Chunk]):
+class ChunkTable(_Rows[Chunk]):
     """The chunks of a snapshot as compact columns (id, document, ordinal, offsets); a
     :class:`Chunk` with its text is made on access. At 100,000 chunks this saves the memory of
     a second copy of every text and of the objects holding them."""
@@ -212,13 +226,7 @@ class ChunkTable(Sequence[Chunk]):
     def __len__(self) -> int:
         return len(self._columns[0])
 
-    @overload
-    def __getitem__(self, i: int) -> Chunk: ...
-    @overload
-    def __getitem__(self, i: slice) -> Sequence[Chunk]: ...
-    def __getitem__(self, i: int | slice) -> Chunk | Sequence[Chunk]:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
+    def _at(self, i: int) -> Chunk:
         doc, ordinal, start, end = (column[i] for column in self._columns)
         doc_id = self.doc_names[doc]
         return Chunk(self.docs[doc_id].chunk_ids[ordinal], doc_id, ordinal, start, end, self.texts[doc_id][start:end])
