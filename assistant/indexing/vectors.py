@@ -48,6 +48,13 @@ def connect(settings: Settings) -> ClientAPI:
 
 BATCH = 1024  # chunks per Chroma write
 AHEAD = 2  # embedded batches that may wait for their write
+# How many neighbours the HNSW search explores (Chroma's default is 100). Retrieval asks for 32
+# and more. Measured with WordLlama vectors: on a 658-chunk corpus the default returned the exact
+# nearest 32 for 93% of 300 questions, and a different list from one process start to the next
+# for 11% (Chroma rebuilds the graph of a small collection at each start, in a random order); 400
+# gave the exact list every time. On 113,801 chunks, the share of the exact nearest 32 found:
+# 0.39 at 100, 0.66 at 400, 0.82 at 1,000; 400 costs ~0.7 ms more per query there.
+EF_SEARCH = 400
 
 
 class VectorStore:
@@ -63,8 +70,11 @@ class VectorStore:
             collection = client.get_or_create_collection(
                 name,
                 embedding_function=cast("EmbeddingFunction[Embeddable]", ef),
-                configuration={"hnsw": {"space": "cosine"}},
+                configuration={"hnsw": {"space": "cosine", "ef_search": EF_SEARCH}},
             )
+            hnsw = collection.configuration_json.get("hnsw") or {}
+            if hnsw.get("ef_search") != EF_SEARCH:  # a collection made by an earlier version
+                collection.modify(configuration={"hnsw": {"ef_search": EF_SEARCH}})
         else:
             try:
                 collection = client.get_collection(name, embedding_function=cast("EmbeddingFunction[Embeddable]", ef))
