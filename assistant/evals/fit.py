@@ -130,12 +130,14 @@ def _squad_titles() -> list[str]:
 
 def _fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, names: tuple[str, ...]) -> Logistic:
     from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_limits  # comes with scikit-learn
 
     mean = np.average(x, axis=0, weights=w)
     scale = np.sqrt(np.average((x - mean) ** 2, axis=0, weights=w))
     scale[scale < 1e-9] = 1.0
     model = LogisticRegression(C=1.0, max_iter=5000, random_state=SEED)
-    model.fit((x - mean) / scale, y, sample_weight=w)
+    with threadpool_limits(limits=1):  # one BLAS thread: the same sums in the same order, every run
+        model.fit((x - mean) / scale, y, sample_weight=w)
     return Logistic(names, mean, scale, model.coef_[0].copy(), float(model.intercept_[0]))
 
 
