@@ -29,8 +29,7 @@ Steps:
    - a further sentence joins the answer when its ranker probability clears the largest
      threshold that keeps the share of answers holding the fact within one point of always
      showing three sentences;
-   - the relevance floor for an LLM: the gate probability that 99% of the answerable questions of
-     every fold clear.
+   - the relevance floor for an LLM: the gate probability that 99% of answerable questions clear.
 4. ``assistant/answering/weights.json`` is written, with what it was fitted on.
 
 The validation articles are read only at the end, to print how the new weights do on questions
@@ -213,7 +212,7 @@ def fit(settings: Settings, out: TextIO = sys.stdout, validate: bool = True, wri
     # The look-alike unanswerable questions are SQuAD's: the threshold is chosen on them alone.
     own_squad = squad & inside
     answer_threshold = _choose_threshold(gate_oof[own_squad], answerable[own_squad], hits[own_squad])
-    relevance_floor = _relevance_floor(rows, gate_oof, inside & answerable)
+    relevance_floor = float(np.quantile(gate_oof[inside & answerable], 0.01))
 
     model = Model(
         ranker=_fit_ranker(rows),
@@ -254,14 +253,6 @@ def fit(settings: Settings, out: TextIO = sys.stdout, validate: bool = True, wri
     if validate:
         report_validation(settings, model, out)
     return model
-
-
-def _relevance_floor(rows: list[Row], p: np.ndarray, answerable: np.ndarray) -> float:
-    """The gate probability that 99% of the answerable questions of *every* fold clear (the
-    lowest of the folds' first percentiles): the floor must hold on documents never seen, and
-    a pooled percentile is set by the easy articles while a new corpus may be like the hardest."""
-    groups = np.array([r.group for r in rows])
-    return min(float(np.quantile(p[answerable & (groups == g)], 0.01)) for g in set(groups[answerable]))
 
 
 def _share(hit: np.ndarray, among: np.ndarray) -> float | None:
