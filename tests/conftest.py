@@ -36,6 +36,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(mark)
 
 
+def assistant_over(root: Path, docs: dict[str, str], **settings: object) -> Assistant:
+    """An assistant over a small corpus written for a test: ``docs`` maps file names to texts,
+    ``settings`` overrides (e.g. ``top_k``); corpus and index go under ``root``."""
+    corpus = root / "corpus"
+    corpus.mkdir()
+    for name, text in docs.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    config = Settings(index_dir=root / "index", corpus_dir=corpus).with_overrides(**settings)
+    ingest(config, progress=False)
+    return Assistant(config)
+
+
 @pytest.fixture(scope="session")
 def seed_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     index_dir = tmp_path_factory.mktemp("seed-index")

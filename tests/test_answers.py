@@ -15,7 +15,7 @@ from assistant.answering.citations import is_valid
 from assistant.models import Answer
 from assistant.pipeline import Assistant
 
-from .conftest import DOC_A, DOC_B
+from .conftest import DOC_A, DOC_B, assistant_over
 
 
 def _check_citations(answer: Answer, assistant: Assistant) -> None:
@@ -169,22 +169,16 @@ def test_every_citation_of_many_questions_is_exact(seed_assistant: Assistant) ->
 def test_no_sentence_is_shown_twice(tmp_path, question: str) -> None:
     """A "She sold it" sentence brings its antecedent along; when that antecedent is itself one
     of the chosen sentences, it is shown once, not again before or after."""
-    from assistant.indexing.ingest import ingest
-    from assistant.settings import Settings
-
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "bakery.txt").write_text(
-        "The town's oldest shop has a long history.\n\n"
-        "Maria Lopez opened the Riverside Bakery on Mill Street in 1998 with a loan from her uncle. "
-        "She sold it to a regional chain in 2015 and moved to Lisbon. "
-        "The chain kept the name and the recipes.\n\n"
-        "Bread prices in the town rose sharply last year.\n",
-        encoding="utf-8",
+    assistant = assistant_over(
+        tmp_path,
+        {
+            "bakery.txt": "The town's oldest shop has a long history.\n\n"
+            "Maria Lopez opened the Riverside Bakery on Mill Street in 1998 with a loan from her uncle. "
+            "She sold it to a regional chain in 2015 and moved to Lisbon. "
+            "The chain kept the name and the recipes.\n\n"
+            "Bread prices in the town rose sharply last year.\n"
+        },
     )
-    settings = Settings(index_dir=tmp_path / "index", corpus_dir=corpus)
-    ingest(settings, progress=False)
-    assistant = Assistant(settings)
     answer = assistant.ask(question)
     assert "2015" in answer.answer
     assert answer.answer.count("Maria Lopez opened") == 1, answer.answer

@@ -92,25 +92,21 @@ def test_the_gate_doubts_a_sentence_that_states_the_opposite(tmp_path: Path) -> 
     less sure the documents answer than when the asked word is merely missing ("the cheapest")."""
     from assistant.answering.question import analyse_question
     from assistant.answering.ranking import rank
-    from assistant.indexing.ingest import ingest
-    from assistant.pipeline import Assistant
-    from assistant.settings import Settings
 
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "mill.txt").write_text(
-        "The mill on the river is the oldest building in the valley.\n\n"
-        "The earliest engine in the mill was installed in 1840 by a local smith. "
-        "Flour from the mill was sold in three towns.\n",
-        encoding="utf-8",
+    from .conftest import assistant_over
+
+    assistant = assistant_over(
+        tmp_path,
+        {
+            "mill.txt": "The mill on the river is the oldest building in the valley.\n\n"
+            "The earliest engine in the mill was installed in 1840 by a local smith. "
+            "Flour from the mill was sold in three towns.\n"
+        },
     )
-    settings = Settings(index_dir=tmp_path / "index", corpus_dir=corpus)
-    ingest(settings, progress=False)
-    assistant = Assistant(settings)
 
     def answerable(word: str) -> float:
         question = f"When was the {word} engine installed in the mill?"
-        hits = assistant.retriever.search(question, settings.top_k)
+        hits = assistant.retriever.search(question, assistant.settings.top_k)
         return rank(assistant.retriever.snapshot, analyse_question(question), hits, assistant.model).answerable
 
     opposite = answerable("latest")

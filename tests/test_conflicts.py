@@ -7,19 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from assistant.indexing.ingest import ingest
 from assistant.pipeline import Assistant
 from assistant.settings import Settings
 
+from .conftest import assistant_over
+
 
 def _ask(tmp_path: Path, docs: dict[str, str], question: str, top_k: int = 6):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for name, text in docs.items():
-        (corpus / name).write_text(text, encoding="utf-8")
-    settings = Settings(index_dir=tmp_path / "index", corpus_dir=corpus, top_k=top_k)
-    ingest(settings, progress=False)
-    return Assistant(settings).ask(question)
+    return assistant_over(tmp_path, docs, top_k=top_k).ask(question)
 
 
 BASE = (

@@ -152,19 +152,15 @@ def test_recorded_smollm2_sentences(seed_assistant: Assistant) -> None:
 @pytest.fixture(scope="module")
 def disagreeing(tmp_path_factory: pytest.TempPathFactory):
     """Two reports that give different cities for the same summit."""
-    from assistant.indexing.ingest import ingest
-    from assistant.settings import Settings
+    from .conftest import assistant_over
 
-    root = tmp_path_factory.mktemp("disagree")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    (corpus / "wire.txt").write_text("The trade summit was held in Lisbon on Monday, officials said.", encoding="utf-8")
-    (corpus / "daily.txt").write_text(
-        "The trade summit was held in Porto on Monday, organisers said.", encoding="utf-8"
+    assistant = assistant_over(
+        tmp_path_factory.mktemp("disagree"),
+        {
+            "wire.txt": "The trade summit was held in Lisbon on Monday, officials said.",
+            "daily.txt": "The trade summit was held in Porto on Monday, organisers said.",
+        },
     )
-    settings = Settings(index_dir=root / "index", corpus_dir=corpus)
-    ingest(settings, progress=False)
-    assistant = Assistant(settings)
     sources = [h.chunk for h in assistant.retriever.search("Where was the trade summit held?", 6)]
     number = {c.doc_id: n for n, c in enumerate(sources, 1)}
     return assistant.retriever.snapshot, sources, number["wire.txt"], number["daily.txt"]
