@@ -33,12 +33,24 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from .indexing.ingest import ingest
+    from .indexing.ingest import indexed_documents, ingest
 
     settings = _settings(args)
     paths = [Path(p) for p in args.paths] or None
+    if args.if_empty and (held := indexed_documents(settings)):
+        print(
+            f"The index already holds {held} document{'s' if held != 1 else ''}; serving those. "
+            f"To index another folder: assistant ingest FOLDER (or make run CORPUS=FOLDER).",
+            file=sys.stderr,
+        )
+        return 0
     report = ingest(
-        settings, paths, rebuild=args.rebuild, progress=False if args.quiet else None, allow_empty=args.allow_empty
+        settings,
+        paths,
+        rebuild=args.rebuild,
+        progress=False if args.quiet else None,
+        allow_empty=args.allow_empty,
+        announce=lambda notice: print(notice, file=sys.stderr, flush=True),
     )
     for err in report.failed:
         print(f"skipped {err.doc_id}: {err.reason}", file=sys.stderr)
@@ -158,6 +170,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
+    if args.leave_one_out:
+        from .evals.transfer import leave_one_out
+
+        leave_one_out(_settings(args))
+        return 0
     from .evals.fit import fit
 
     fit(_settings(args), validate=not args.no_validation, write=Path(args.output) if args.output else None)
@@ -233,6 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--allow-empty", action="store_true", help="let an ingest of no documents empty the index")
     p.add_argument("--json", action="store_true", help="print what was done as one JSON object")
+    p.add_argument(
+        "--if-empty", action="store_true", help="only when the index holds no documents (never replace a user's)"
+    )
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("ask", parents=[common], help="ask a question")
@@ -268,6 +288,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-validation", action="store_true", help="skip the figures on the validation articles")
     p.add_argument("--output", help="where to write the weights (default: the package's weights.json)")
+    p.add_argument(
+        "--leave-one-out",
+        action="store_true",
+        help="measure transfer instead: fit on nine SQuAD articles, test on the tenth, for each (writes nothing)",
+    )
     p.set_defaults(func=cmd_fit)
 
     p = sub.add_parser("bench", parents=[common], help="measure ingest and answer speed")

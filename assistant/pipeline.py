@@ -5,12 +5,15 @@ CLI, evals, page and API all call :meth:`Assistant.ask`, so they cannot drift ap
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .answering import calibration
 from .answering.candidates import candidates
 from .answering.composed import OFF_LIMITS, Composed, refusal
 from .answering.extractive import compose
@@ -18,7 +21,7 @@ from .answering.followup import Resolved, resolve
 from .answering.guard import off_limits
 from .answering.model import Model, load
 from .answering.question import analyse_question
-from .answering.ranking import Ranked, rank
+from .answering.ranking import Ranked, extend, rank
 from .errors import IndexMismatch
 from .indexing import snapshot as snapshots
 from .indexing.embedder import check_same, make_embedder
@@ -41,7 +44,7 @@ SCRIPT_SAMPLE = 4000  # characters of each document read to learn the corpus's s
 class Assistant:
     """Holds the open index; picks up a newer snapshot as soon as an ingest swaps one in."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, model: Model | None = None) -> None:
         self.settings = settings
         self._embedder = make_embedder(settings)
         self._client: ClientAPI | None = None
@@ -49,7 +52,9 @@ class Assistant:
         self._generator: GenerativeAnswerer | None = None
         self._scripts: tuple[str, set[str]] = ("", set())
         self._opening = threading.Lock()
-        self.model: Model = load()
+        self._calibrating = threading.Lock()
+        self._calibrated: tuple[str, Model, Model] | None = None  # (snapshot, model, calibrated copy)
+        self.model: Model = model or load()  # another model: only ``assistant fit`` passes one
 
     @property
     def generator(self) -> GenerativeAnswerer:
@@ -123,16 +128,17 @@ class Assistant:
         hits = retriever.search(query, self.settings.top_k)
         timings["retrieve"] = _ms(t2)
         t3 = time.perf_counter()
-        ranked = rank(snapshot, analyse_question(resolved.question), hits, self.model)
+        model = self.model_for(retriever)
+        ranked = rank(snapshot, analyse_question(resolved.question), hits, model)
         notices: list[str] = []
         verification = None
-        if backend == "openai" and ranked.answerable >= self.model.relevance_floor:
+        if backend == "openai" and ranked.relevance >= model.relevance_floor:
             # The model decides whether the documents answer; only "nothing relevant at all" stops it.
             generated = self.generator.answer(snapshot, resolved.question, hits, on_token)
             notices, verification = generated.notices, generated.verification
-            composed = generated.composed or self._compose(retriever, ranked, hits)
+            composed = generated.composed or self._compose(retriever, ranked, hits, model)
         else:
-            composed = self._compose(retriever, ranked, hits)
+            composed = self._compose(retriever, ranked, hits, model)
         timings["answer"] = _ms(t3)
         return finish(
             composed,
@@ -142,15 +148,72 @@ class Assistant:
             verification=verification,
         )
 
-    def _compose(self, retriever: Retriever, ranked: Ranked, hits: list[Retrieved]) -> Composed:
-        """The offline answer. A second search with the best sentence itself finds its near-copies
-        in other documents, which may state another value: the other side of a disagreement."""
-        snapshot, second_look = retriever.snapshot, []
-        if ranked.best is not None:
-            found = {h.chunk.chunk_id for h in hits}
-            more = retriever.search(ranked.best.span.text, self.settings.top_k, exclude=frozenset({ranked.best.doc_id}))
-            second_look = candidates(snapshot, [h for h in more if h.chunk.chunk_id not in found])
-        return compose(snapshot, ranked, self.model, self.settings.max_answer_sentences, second_look)
+    def _compose(self, retriever: Retriever, ranked: Ranked, hits: list[Retrieved], model: Model) -> Composed:
+        first_search = len(ranked.candidates)
+        ranked = self.second_look(retriever, ranked, hits, model)
+        return compose(retriever.snapshot, ranked, model, self.settings.max_answer_sentences, first_search)
+
+    def second_look(self, retriever: Retriever, ranked: Ranked, hits: list[Retrieved], model: Model) -> Ranked:
+        """``ranked`` with the sentences of a second search, made with the best sentence itself
+        (its own document left out), ranked after its own: near-copies in other documents that
+        the question alone did not bring back, which may state another value."""
+        if ranked.best is None:
+            return ranked
+        snapshot = retriever.snapshot
+        found = {h.chunk.chunk_id for h in hits}
+        seen = {(c.doc_id, c.span.start) for c in ranked.candidates}
+        more = retriever.search(ranked.best.span.text, self.settings.top_k, exclude=frozenset({ranked.best.doc_id}))
+        new = [
+            c
+            for c in candidates(snapshot, [h for h in more if h.chunk.chunk_id not in found])
+            if (c.doc_id, c.span.start) not in seen
+        ]
+        return extend(snapshot, ranked, new, model)
+
+    def examine(self, question: str) -> tuple[Ranked, int]:
+        """What the offline answer is composed from, for fitting the decisions made on it: the
+        ranked candidates with the second search's after them, and how many came first."""
+        retriever = self.retriever
+        model = self.model_for(retriever)
+        hits = retriever.search(question, self.settings.top_k)
+        ranked = rank(retriever.snapshot, analyse_question(question), hits, model)
+        return self.second_look(retriever, ranked, hits, model), len(ranked.candidates)
+
+    def model_for(self, retriever: Retriever) -> Model:
+        """The model with this corpus's relevance threshold: the fitted one, or for a corpus
+        larger than any it was fitted on, one measured on the corpus (:mod:`calibration`)."""
+        snapshot = retriever.snapshot
+        if len(snapshot.chunks) <= self.model.calibrate_above:
+            return self.model
+        known = self._calibrated
+        if known is not None and known[0] == snapshot.name and known[1] is self.model:
+            return known[2]
+        with self._calibrating:
+            model = self.model
+            threshold = self._calibration(retriever, model)
+            calibrated = replace(model, relevance_threshold=threshold)
+            self._calibrated = (snapshot.name, model, calibrated)
+            return calibrated
+
+    def _calibration(self, retriever: Retriever, model: Model) -> float:
+        """The corpus's relevance threshold, from ``index/calibration.json`` while it holds for
+        this corpus and these weights, else measured now (a few seconds) and written there."""
+        snapshot, path = retriever.snapshot, Path(self.settings.index_dir) / "calibration.json"
+        weights = str(model.meta.get("data", {}).get("fit_sha256", ""))
+        try:
+            saved = json.loads(path.read_text(encoding="utf-8"))
+            if saved.get("weights") == weights and calibration.still_valid(int(saved["chunks"]), len(snapshot.chunks)):
+                return max(model.relevance_threshold, float(saved["threshold"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        scores = []
+        for question in calibration.bank():
+            hits = retriever.search(question, self.settings.top_k)
+            scores.append(rank(snapshot, analyse_question(question), hits, model).relevance)
+        threshold = calibration.threshold(scores, model.relevance_threshold, model.calibration_quantile)
+        record = {"weights": weights, "chunks": len(snapshot.chunks), "threshold": threshold, "snapshot": snapshot.name}
+        snapshots.replace_text(path, json.dumps(record) + "\n")
+        return threshold
 
     def _foreign_script(self, question: str) -> str | None:
         """A notice when the question's letters are of a script the documents never use."""

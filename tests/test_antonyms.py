@@ -107,7 +107,7 @@ def test_the_gate_doubts_a_sentence_that_states_the_opposite(tmp_path: Path) -> 
     def answerable(word: str) -> float:
         question = f"When was the {word} engine installed in the mill?"
         hits = assistant.retriever.search(question, assistant.settings.top_k)
-        return rank(assistant.retriever.snapshot, analyse_question(question), hits, assistant.model).answerable
+        return rank(assistant.retriever.snapshot, analyse_question(question), hits, assistant.model).margin
 
     opposite = answerable("latest")
     assert opposite < min(answerable(word) for word in ("cheapest", "heaviest", "noisiest")) < answerable("earliest")

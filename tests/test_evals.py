@@ -253,3 +253,35 @@ def test_cli_exit_code_2_for_a_bad_golden_file(seed_settings: Settings, tmp_path
     )
     assert proc.returncode == 2
     assert f"{bad}:2: not valid JSON" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_suite_of_sets_asks_each_set_of_its_own_corpus(seed_settings: Settings, tmp_path: Path, capsys) -> None:
+    """Each folder of a ``sets`` suite is its own small corpus: a question is asked of its own
+    set's documents only, and the report counts every set's cases, by category."""
+    sets = tmp_path / "sets"
+    for name, doc, question, fact in (
+        (
+            "a",
+            "The ferry to Balnacraig leaves Portskerry at 7 am every day.",
+            "When does the ferry leave Portskerry?",
+            "7 am",
+        ),
+        ("b", "The museum in Dunholm is closed on Mondays.", "On which day is the Dunholm museum closed?", "Mondays"),
+    ):
+        (sets / name).mkdir(parents=True)
+        (sets / name / "notice.txt").write_text(doc + "\n")
+        line = {"id": f"{name}-q1", "question": question, "facts": [[fact]], "sources": ["notice.txt"],
+                "kind": "fact", "category": "other-group"}  # fmt: skip
+        (sets / name / "questions.jsonl").write_text(json.dumps(line) + "\n")
+    suites = tmp_path / "suites.toml"
+    suites.write_text(f'[suites.mine]\nsets = "{sets}"\nheld_out = true\n')
+    floors = tmp_path / "floors.toml"
+    floors.write_text("[mine.extractive.min]\npass_rate = 1.0\n")
+    options = _options(tmp_path, None, suites_file=suites, floors=floors)
+    assert run(seed_settings, options) == 0
+    out = capsys.readouterr().out
+    assert "== mine (held out; extractive): 2/2 passed" in out
+    data = json.loads((tmp_path / "report" / "mine" / "report.json").read_text())
+    assert data["meta"]["corpus"] == f"each folder of {sets}"
+    assert data["meta"]["by_category"]["other-group"]["cases"] == 2
+    assert {c["citations"][0]["doc_id"] for c in data["cases"]} == {"notice.txt"}

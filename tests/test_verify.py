@@ -74,11 +74,6 @@ def test_model_refusals_are_recognised() -> None:
     assert not is_refusal("The documents don't say much, but Umerov leads it [1].")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lemmas and demonyms in the shared analyser (issue 9) let the lexical check keep 10 of 122 "
-    "unrelated pairs; the claim check is rebuilt on the answerer's signals in issue 10",
-)
 def test_threshold_separates_support_on_the_golden_set(seed_assistant: Assistant) -> None:
     """Calibration. Positives: every extractive citation against its own passage. Negatives:
     each case's cited sentences against the passages cited for other cases, except passages

@@ -12,11 +12,11 @@ import functools
 import re
 from dataclasses import dataclass, field
 
+from ..indexing.corpus import plain_heading
 from ..indexing.snapshot import Snapshot
 from ..models import Chunk, Retrieved
 from ..text.analysis import analyse
-from ..text.names import capitalised, name_runs
-from ..text.normalise import wordset
+from ..text.names import capitalised, name_runs, opens
 from ..text.sentences import Span, split_sentences
 
 MAX_LOOKBACK = 3  # sentences a pronoun sentence may lean back through
@@ -25,16 +25,6 @@ _QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
 _QUOTED_BY_PRONOUN = re.compile(r"[”\"],?\s+(he|she|they|it)\s+\w+", re.I)
 _INITIAL_PRONOUN = re.compile(r"[\"“‘']?(it|its|he|she|they|his|her|their|this|these|those|that|such)\b", re.I)
 _DEMONSTRATIVE = re.compile(r"\b(that|those|these|this|the same|such)\s+[a-z]+", re.I)
-
-# Words that open a sentence capitalised without being names.
-_OPENERS = wordset(
-    """
-    however meanwhile earlier later according both several currently despite since although
-    yes also but and so then there here this that these those it its he she they his her
-    their the a an in on at for with after before while when if as no not nevertheless still
-    during by from to of many most some other another each every all one two three first
-    """
-)
 
 
 @dataclass
@@ -85,7 +75,7 @@ def sentences_of(snapshot: Snapshot, doc_id: str) -> tuple[Span, ...]:
 def names_in(text: str) -> set[str]:
     """Stems of the capitalised words of a sentence, less a capitalised opener ("However")."""
     found = capitalised(text)
-    if found and text.lstrip(" “\"'‘(").startswith(found[0]) and found[0].lower() in _OPENERS:
+    if found and opens(text, found[0]):
         found = found[1:]
     return set(analyse(" ".join(found)))
 
@@ -152,4 +142,4 @@ def refers_back(text: str) -> bool:
 
 def _is_statement(text: str, title: str) -> bool:
     """Headings that ask a question ("Who's Attending?") and the title line are not answers."""
-    return not text.rstrip().endswith("?") and text.strip() != title
+    return not text.rstrip().endswith("?") and plain_heading(text) != title

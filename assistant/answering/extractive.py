@@ -17,48 +17,84 @@ from .citations import CitationList
 from .composed import CONFLICT_LEAD, Composed, refusal
 from .conflicts import find_conflict
 from .model import Model
-from .ranking import Ranked
+from .question import REQUIRED_KIND
+from .ranking import Ranked, shows
+from .values import holds
 
 _CONNECTIVE = re.compile(
     r"^(however|nevertheless|nonetheless|meanwhile|moreover|furthermore|but|and|so|still)\b,?\s+", re.I
 )
+MORE_CANDIDATES = 8  # the best sentences that may be shown; further down, none answers
 _PRONOUN_OPENER = re.compile(r"^[\"“‘']?(he|she|they|it|his|her|their|its)\b", re.I)
 
 
 def compose(
-    snapshot: Snapshot, ranked: Ranked, model: Model, max_sentences: int, second_look: Sequence[Candidate] = ()
+    snapshot: Snapshot, ranked: Ranked, model: Model, max_sentences: int, first_search: int | None = None
 ) -> Composed:
-    """The sides of a disagreement when documents state different values (or, for a question
-    the gate lets through, opposite polarity); else a refusal when the gate says the documents
-    do not answer; else the answer. ``second_look``: sentences of passages found by searching
-    with the best sentence itself, near-copies that may state another value."""
+    """The sides of a disagreement when two documents each answer the question, differently;
+    else a refusal when the gate says the documents do not answer, or when no sentence to show
+    states the kind of value asked for; else the answer. ``first_search``: how many of the
+    ranked candidates the question's own search found (the rest came from a second search with
+    the best sentence, and are only ever the other side of a disagreement)."""
     if ranked.best is None:
         return refusal()
     citations = CitationList(snapshot)
-    # Two documents stating different values in one sentence answer the question, each its own
-    # way, even when the gate doubts either does; a polarity difference is weaker evidence and
-    # is reported only for a question the gate lets through.
-    answerable = ranked.answerable >= model.answer_threshold
-    conflict = find_conflict(
-        snapshot, ranked.info, ranked.candidates, model.conflict_score, second_look, polarity=answerable
-    )
+    conflict = find_conflict(ranked, model, first_search)
     if conflict:
-        return Composed(f"{CONFLICT_LEAD} " + _join(citations, conflict), citations.all, False, True)
-    if not answerable:
+        sides = conflict[: max(2, max_sentences)]
+        return Composed(f"{CONFLICT_LEAD} " + _join(citations, sides), citations.all, False, True)
+    if not ranked.answerable:
         return refusal()
-    chosen = choose(ranked, model, max_sentences)
+    chosen = choose(ranked, model, max_sentences, first_search, snapshot)
+    if not chosen:
+        return refusal()
     return Composed(_join(citations, chosen), citations.all, False, False)
 
 
-def choose(ranked: Ranked, model: Model, max_sentences: int) -> list[Candidate]:
-    """The best sentence, then further ones the ranker rates likely enough to hold the answer."""
+def choose(
+    ranked: Ranked,
+    model: Model,
+    max_sentences: int,
+    first_search: int | None = None,
+    snapshot: Snapshot | None = None,
+) -> list[Candidate]:
+    """The best sentence, then further ones that pass the same kind of test (:func:`ranking.shows`:
+    the fitted model of whether a further sentence answers too). A question asking for a number,
+    a time, a person or a place gets only sentences that state one (in what is shown of them:
+    the list a sentence introduces counts, with ``snapshot``); none at all means no answer."""
+    wanted = REQUIRED_KIND.get(ranked.info.answer_type)
+    asked = frozenset(ranked.info.terms)
+    limit = min(len(ranked.candidates) if first_search is None else first_search, MORE_CANDIDATES)
     chosen: list[Candidate] = []
-    for cand in ranked.candidates:
-        if len(chosen) >= max_sentences or (chosen and cand.score < model.extra_sentence):
+    used = 0  # sentences shown so far, the antecedents a "he" sentence brings along included
+    for i, cand in enumerate(ranked.candidates[:limit]):
+        if used >= max_sentences:
             break
-        if not any(_overlaps(cand, c) for c in chosen):
+        if any(_overlaps(cand, c) for c in chosen) or (wanted and not holds(_shown(snapshot, cand), wanted, asked)):
+            continue
+        cost = 1 + _brings_antecedent(cand, chosen)
+        if chosen and used + cost > max_sentences:
+            continue  # the cap holds: the best sentence alone may bring its antecedent past it
+        if i == 0 or shows(ranked, i, model):
             chosen.append(cand)
+            used += cost
     return chosen
+
+
+def _brings_antecedent(cand: Candidate, chosen: list[Candidate]) -> bool:
+    """Whether showing ``cand`` also shows the sentence its opening pronoun leans on."""
+    before = cand.context.antecedent
+    if before is None or not _PRONOUN_OPENER.match(_CONNECTIVE.sub("", cand.span.text, count=1)):
+        return False
+    return not any(c.doc_id == cand.doc_id and c.span.start == before.start for c in chosen)
+
+
+def _shown(snapshot: Snapshot | None, cand: Candidate) -> str:
+    """The sentence with the list it introduces, as :func:`_sentence` shows it."""
+    if snapshot is None or not cand.span.text.endswith(":"):
+        return cand.span.text
+    text = snapshot.texts[cand.doc_id]
+    return text[cand.span.start : _list_end(text, cand.span.end)]
 
 
 def _join(citations: CitationList, chosen: Sequence[Candidate]) -> str:

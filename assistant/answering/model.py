@@ -55,24 +55,51 @@ class Logistic:
 
 @dataclass(frozen=True)
 class Model:
+    """The fitted decisions. Two gates decide whether to answer: ``relevance``, whether the
+    corpus holds the answer at all (against questions about something the documents never
+    mention), and ``gate``, whether the best sentences answer the question rather than only look
+    as if they might (against look-alike questions). Two separately fitted models weigh the
+    signals differently for the two tasks, and each gets its own operating point."""
+
     ranker: Logistic
     gate: Logistic
     answer_threshold: float  # gate probability below which the extractive answerer refuses
+    relevance: Logistic
+    relevance_threshold: float  # relevance probability below which it refuses
     relevance_floor: float  # below this even an LLM is not asked: retrieval found nothing at all
-    extra_sentence: float  # a further sentence joins the answer at this ranker probability
+    extra_sentence: float  # a further sentence joins the answer at this ranker probability (without ``more``)
     top_k: int  # chunks whose sentences are candidates
-    conflict_score: float = 0.05  # ranker probability for a sentence to count as a side of a disagreement
+    more: Logistic | None = None  # a further sentence answers the question too (signals.MORE)
+    more_threshold: float = 0.5  # its probability at which the sentence is shown
+    calibrate_above: int = 0  # chunks: a larger corpus gets its own relevance threshold (calibration.py)
+    calibration_quantile: float = 0.9  # share of the questions about other things that threshold refuses
+    conflict: Logistic | None = None  # two sentences of different documents disagree on the point asked
+    conflict_threshold: float = 1.0  # its probability at which a disagreement is reported
     meta: dict[str, Any] = field(default_factory=dict)
+
+    def margin(self, gate_x: np.ndarray) -> float:
+        """How surely the documents answer, in log-odds above the nearer of the two thresholds
+        (negative: refused)."""
+        a = float(self.relevance.logits(gate_x)[0]) - _logit(self.relevance_threshold)
+        b = float(self.gate.logits(gate_x)[0]) - _logit(self.answer_threshold)
+        return min(a, b)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "ranker": self.ranker.to_json(),
             "gate": self.gate.to_json(),
             "answer_threshold": round(self.answer_threshold, 6),
+            "relevance": self.relevance.to_json(),
+            "relevance_threshold": round(self.relevance_threshold, 6),
             "relevance_floor": round(self.relevance_floor, 6),
             "extra_sentence": round(self.extra_sentence, 6),
             "top_k": self.top_k,
-            "conflict_score": round(self.conflict_score, 6),
+            "more": self.more.to_json() if self.more is not None else None,
+            "more_threshold": round(self.more_threshold, 6),
+            "calibrate_above": self.calibrate_above,
+            "calibration_quantile": round(self.calibration_quantile, 6),
+            "conflict": self.conflict.to_json() if self.conflict is not None else None,
+            "conflict_threshold": round(self.conflict_threshold, 6),
             "meta": self.meta,
         }
 
@@ -82,12 +109,24 @@ class Model:
             ranker=Logistic.from_json(data["ranker"], signals.NAMES),
             gate=Logistic.from_json(data["gate"], signals.GATE),
             answer_threshold=float(data["answer_threshold"]),
+            relevance=Logistic.from_json(data["relevance"], signals.GATE),
+            relevance_threshold=float(data["relevance_threshold"]),
             relevance_floor=float(data["relevance_floor"]),
             extra_sentence=float(data["extra_sentence"]),
             top_k=int(data["top_k"]),
-            conflict_score=float(data.get("conflict_score", data["extra_sentence"])),
+            more=Logistic.from_json(data["more"], signals.MORE) if data.get("more") else None,
+            more_threshold=float(data.get("more_threshold", 0.5)),
+            calibrate_above=int(data.get("calibrate_above", 0)),
+            calibration_quantile=float(data.get("calibration_quantile", 0.9)),
+            conflict=Logistic.from_json(data["conflict"], signals.PAIR) if data.get("conflict") else None,
+            conflict_threshold=float(data.get("conflict_threshold", 1.0)),
             meta=data.get("meta", {}),
         )
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    return float(np.log(p / (1 - p)))
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:

@@ -23,13 +23,21 @@ ANSWER_TYPES = ("quantity", "time", "place", "person", "reason", "manner", "yesn
 _PLACE_NOUNS = r"(?:city|cities|country|countries|place|places|region|regions|state|states|town|towns|location|area|continent|nation|island|province|capital)"  # noqa: E501
 _TIME_NOUNS = r"(?:year|years|date|day|month|time|century|decade|period|era|season|age)"
 _PERSON_NOUNS = r"(?:person|people|man|men|woman|women|individual|individuals|official|officials|leader|leaders)"
-_QUANTITY_NOUNS = r"(?:number|percentage|percent|proportion|share|amount|total|size|rate|fraction)"
+_QUANTITY_NOUNS = (
+    r"(?:number|percentage|percent|proportion|share|amount|total|size|rate|fraction|population|price|cost|fee|fare|"
+    r"salary|wage|budget|height|length|width|depth|weight|distance|speed|temperature|capacity|volume|area|duration|"
+    r"toll|turnout|attendance)"
+)
 _TYPES = (
     (
         "quantity",
-        rf"^how\s+(?:many|much|long|large|big|high|far|old|often|tall|wide|deep|heavy|fast|much)\b|^(?:what|which)\s+{_QUANTITY_NOUNS}\b",
+        rf"^how\s+(?:many|much|long|large|big|high|far|old|often|tall|wide|deep|heavy|fast|much)\b"
+        rf"|^(?:what|which)\s+(?:(?:is|was|are|were|will\s+be)\s+(?:the\s+)?)?{_QUANTITY_NOUNS}\b",
     ),
-    ("time", rf"^when\b|^(?:what|which)\s+{_TIME_NOUNS}\b|^since\s+when\b"),
+    (
+        "time",
+        rf"^when\b|^(?:what|which)\s+{_TIME_NOUNS}\b|^since\s+when\b|^how\s+(?:early|late|soon)\b|^until\s+when\b",
+    ),
     ("place", rf"^where\b|^(?:what|which)\s+{_PLACE_NOUNS}\b"),
     ("person", rf"^(?:who|whom|whose)\b|^(?:what|which)\s+{_PERSON_NOUNS}\b"),
     ("reason", r"^why\b|^for\s+what\s+reason\b"),
@@ -50,6 +58,11 @@ _LIGHT_WORDS = (
     "according article articles document documents text texts source sources passage "
     "tell know explain describe mention please also ever much many"
 )
+
+
+# The kind of value an answer must state, by answer type: a "how many" question is not answered
+# by a sentence without a number, nor a "who" question by one without a name.
+REQUIRED_KIND = {"quantity": "number", "time": "time", "person": "name", "place": "name"}
 
 
 @functools.cache

@@ -29,6 +29,7 @@ from ..text.normalise import words
 from ..text.quantities import DATE_WORD, YEAR, numbers_in
 from .candidates import Candidate
 from .question import ANSWER_TYPES, QuestionInfo
+from .values import clashes, qualifiers
 
 NEAR = 6  # tokens: "close to the question's words"
 _TOKEN = regex.compile(r"[\p{L}\p{N}][\p{L}\p{N}'’%.,\-]*[\p{L}\p{N}%]|[\p{L}\p{N}]")
@@ -66,12 +67,17 @@ BASE = (
     "place_cue",
     "quote",
     "reason_cue",
+    "predicate_coverage",  # soft coverage of the question's content less its names: what is asked about them
+    "predicate_worst",  # the least-covered of those terms ("born" in "When was X born?")
+    "type_near_predicate",  # a value of the kind asked for stands near one of those terms
+    "qualifier_clash",  # states another year, number or ordinal than the question sets, and none of its own
 )
 TYPED = tuple(f"{kind}_{what}" for kind in ANSWER_TYPES for what in ("is", "has", "near"))
 # Compared with the other candidates of the same question: a pointwise model cannot see that a
 # sentence is the best of its question unless it is told.
 RELATIVE_OF = (
     "coverage",
+    "predicate_coverage",
     "coverage_exact",
     "coverage_context",
     "window_coverage",
@@ -179,6 +185,23 @@ class _Coverage:
 
 def compute(snapshot: Snapshot, info: QuestionInfo, cands: list[Candidate]) -> np.ndarray:
     """One row of :data:`NAMES` per candidate."""
+    return relative(raw(snapshot, info, cands))
+
+
+def relative(out: np.ndarray) -> np.ndarray:
+    """Fills in the :data:`RELATIVE` columns: each candidate against the best of the rows given."""
+    if not len(out):
+        return out
+    col = _COL
+    for name in RELATIVE_OF:
+        values = out[:, col[name]]
+        out[:, col[f"{name}_gap"]] = values - values.max()
+        out[:, col[f"{name}_best"]] = values >= values.max()
+    return out
+
+
+def raw(snapshot: Snapshot, info: QuestionInfo, cands: list[Candidate]) -> np.ndarray:
+    """The signals of each candidate on its own (the :data:`RELATIVE` columns left at zero)."""
     out = np.zeros((len(cands), len(NAMES)), dtype=np.float64)
     if not cands:
         return out
@@ -188,6 +211,11 @@ def compute(snapshot: Snapshot, info: QuestionInfo, cands: list[Candidate]) -> n
     q_stems = set(info.terms)
     q_numbers = set(info.numbers)
     q_pairs = list(pairwise(terms))
+    q_qualifiers = qualifiers(info.text)
+    name_stems = set(info.names)
+    predicate_terms = {t for t in terms if t not in name_stems}
+    predicate = np.array([t in predicate_terms for t in terms], dtype=bool)
+    predicate_weights = cover.weights * predicate if terms else cover.weights
     windows = []
     for cand in cands:
         before, after = cand.neighbour(snapshot, -1), cand.neighbour(snapshot, +1)
@@ -220,6 +248,14 @@ def compute(snapshot: Snapshot, info: QuestionInfo, cands: list[Candidate]) -> n
                     f[col[name]] = cover.share(side_soft)
                     window = np.maximum(window, side_soft)
             f[col["window_coverage"]] = cover.share(window)
+        if predicate.any():
+            f[col["predicate_coverage"]] = float(predicate_weights @ with_context) / (
+                float(predicate_weights.sum()) or 1.0
+            )
+            f[col["predicate_worst"]] = float(with_context[predicate].min())
+        else:
+            f[col["predicate_coverage"]] = f[col["predicate_worst"]] = 1.0
+        f[col["qualifier_clash"]] = float(clashes(q_qualifiers, text))
         names = [n for n in info.names if n in terms]
         if names:
             have = stems | cand.context.names
@@ -256,10 +292,9 @@ def compute(snapshot: Snapshot, info: QuestionInfo, cands: list[Candidate]) -> n
             anchors = [i for i, tok in enumerate(tokens) if tok.stem in terms]
             typed = [i for i, tok in enumerate(tokens) if tok.kinds & set(wants)]
             f[col[f"{kind}_near"]] = float(any(abs(i - j) <= NEAR for i in anchors for j in typed))
-    for name in RELATIVE_OF:
-        values = out[:, col[name]]
-        out[:, col[f"{name}_gap"]] = values - values.max()
-        out[:, col[f"{name}_best"]] = values >= values.max()
+            if predicate_terms:
+                anchors = [i for i, tok in enumerate(tokens) if tok.stem in predicate_terms]
+            f[col["type_near_predicate"]] = float(any(abs(i - j) <= NEAR for i in anchors for j in typed))
     return out
 
 
@@ -305,34 +340,111 @@ GATE = (
     "missing_in_retrieved",  # idf share of question terms in none of the candidate sentences
     "names_missing_in_retrieved",  # share of the question's names in none of them
     "max_window_coverage",
+    "top_predicate_coverage",
+    "top_predicate_worst",
+    "top_type_near_predicate",
+    "top_qualifier_clash",
+    "max_predicate_coverage",
+    "max_predicate_worst",
     "top_opposite",  # the best sentence states the opposite of a question word (WordNet antonyms)
     "opposite_top3_min",  # all three best do
     "opposite_top3_mean",
 )
 _GATE_COL = {name: i for i, name in enumerate(GATE)}
 
+# The signals of a pair of sentences from different documents that may disagree on the point
+# asked (computed by :mod:`conflicts`, weighed by the fitted conflict model).
+PAIR = (
+    "ranker_min",  # the lower ranker log-odds of the two: both must rank as answers
+    "ranker_max",
+    "gate_min",  # the lower margin of the answer gates, each sentence taken as the answer
+    "gate_max",
+    "names_min",  # the lower share of the question's names present (or borrowed)
+    "coverage_min",  # the lower coverage of the question's content
+    "values_differ",  # each states a value of the asked kind the other does not
+    "slot_near",  # the differing values stand near the question's words, in both
+    "shared_rest",  # share of their other content stems the two share
+    "pair_dense",  # cosine of the two sentences' vectors
+    "negation_differs",  # one is negated, the other not
+    "type_has_min",  # both hold the kind of thing asked for
+    "yesno",  # a yes/no question: only polarity can differ
+    "second_look",  # one side was found by searching with the best sentence
+    "doc_rank_max",  # 0 when both are their documents' best sentences, 1 when one is the second best
+    "best_gap",  # log-odds between the best answer of all and the weaker of the two
+)
 
-def gate_signals(
-    snapshot: Snapshot, info: QuestionInfo, cands: list[Candidate], signals: np.ndarray, logits: np.ndarray
-) -> np.ndarray:
-    """The question-level signals for the answer-or-refuse decision, from the ranked candidates."""
-    out = np.zeros(len(GATE), dtype=np.float64)
-    col, g = _COL, _GATE_COL
+
+# A further sentence of an answer, beyond the best one: whether it too answers the question
+# (weighed by the fitted "more" model: every sentence shown must pass the same kind of test).
+MORE = (
+    "logit",  # the ranker's log-odds that it answers
+    "gap",  # how far below the best sentence's
+    "margin",  # the answer gates' margin, were it the best sentence
+    "names_covered",
+    "qualifier_clash",
+    "type_has",  # it holds the kind of thing asked for
+    "predicate_coverage",
+    "type_near_predicate",
+)
+
+
+def more_signals(features: np.ndarray, logits: np.ndarray, i: int, margin: float, answer_type: str) -> np.ndarray:
+    f = features[i]
+    return np.array(
+        [logits[i], float(logits.max() - logits[i]), margin, f[_COL["names_covered"]], f[_COL["qualifier_clash"]],
+         f[_COL[f"{answer_type}_has"]], f[_COL["predicate_coverage"]], f[_COL["type_near_predicate"]]]
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class GateContext:
+    """What the gate reads besides the candidates' signal rows and scores: question-level
+    signals, and whether each candidate states the opposite of a question word. Computed once
+    per question, so refitting (``assistant fit``) needs neither the snapshot nor the text."""
+
+    static: dict[str, float]
+    opposed: np.ndarray  # per candidate
+    answer_type: str
+
+
+def gate_context(snapshot: Snapshot, info: QuestionInfo, cands: list[Candidate]) -> GateContext:
     terms = info.content_terms
+    static = {
+        "content_terms": float(len(terms)),
+        "question_negated": float(info.negated),
+        "unknown_terms": 1.0,
+        "missing_in_retrieved": 1.0,
+        "names_missing_in_retrieved": 1.0 if info.names else 0.0,
+    }
     if terms:
         weights = np.array([snapshot.lexical.idf(t) for t in terms])
         unknown = np.array([snapshot.lexical.document_frequency(t) == 0 for t in terms], dtype=float)
-        out[g["unknown_terms"]] = float(weights @ unknown) / float(weights.sum())
-    else:
-        out[g["unknown_terms"]] = 1.0
-    out[g["content_terms"]] = float(len(terms))
-    out[g["question_negated"]] = float(info.negated)
-    out[g["missing_in_retrieved"]] = 1.0
-    out[g["names_missing_in_retrieved"]] = 1.0 if info.names else 0.0
+        static["unknown_terms"] = float(weights @ unknown) / float(weights.sum())
+        if cands:
+            seen = set().union(*(set(c.terms) | c.context.names for c in cands))
+            missing = np.array([term_credit(t, seen) < 0.9 for t in terms], dtype=float)
+            static["missing_in_retrieved"] = float(weights @ missing) / float(weights.sum())
+            names = [n for n in info.names if n in terms]
+            if names:
+                static["names_missing_in_retrieved"] = sum(term_credit(n, seen) < 0.9 for n in names) / len(names)
+    opposed_flags = np.array([float(opposed(info.terms, c.terms)) for c in cands])
+    return GateContext(static, opposed_flags, info.answer_type)
+
+
+def gate_signals(context: GateContext, signals: np.ndarray, logits: np.ndarray, first: int | None = None) -> np.ndarray:
+    """The question-level signals for the answer-or-refuse decision, from the ranked candidates;
+    with ``first``, as if that candidate were the best one (the same test for every sentence an
+    answer would show)."""
+    out = np.zeros(len(GATE), dtype=np.float64)
+    col, g = _COL, _GATE_COL
+    for name, value in context.static.items():
+        out[g[name]] = value
     if not len(logits):
         out[g["top"]] = out[g["second"]] = out[g["top3_mean"]] = -10.0
         return out
-    order = np.argsort(-logits)
+    order = np.argsort(-logits, kind="stable")
+    if first is not None:
+        order = np.concatenate([[first], order[order != first]])
     ranked = logits[order]
     top = signals[order[0]]
     best3 = signals[order[:3]]
@@ -343,22 +455,18 @@ def gate_signals(
     for name in ("coverage", "coverage_exact", "worst_term", "unmatched_idf", "names_covered", "window_coverage",
                  "dense", "numbers_match"):  # fmt: skip
         out[g[f"top_{name}"]] = top[col[name]]
-    out[g["top_type_has"]] = top[col[f"{info.answer_type}_has"]]
-    out[g["top_type_near"]] = top[col[f"{info.answer_type}_near"]]
+    out[g["top_type_has"]] = top[col[f"{context.answer_type}_has"]]
+    out[g["top_type_near"]] = top[col[f"{context.answer_type}_near"]]
     for name in ("coverage_exact", "worst_term", "names_covered", "dense"):
         out[g[f"max_{name}"]] = signals[:, col[name]].max()
     out[g["negation_mismatch_top3"]] = best3[:, col["negation_mismatch"]].min()
     out[g["max_window_coverage"]] = signals[:, col["window_coverage"]].max()
-    opposite = [float(opposed(info.terms, cands[i].terms)) for i in order[:3]]
+    for name in ("predicate_coverage", "predicate_worst", "type_near_predicate", "qualifier_clash"):
+        out[g[f"top_{name}"]] = top[col[name]]
+    for name in ("predicate_coverage", "predicate_worst"):
+        out[g[f"max_{name}"]] = signals[:, col[name]].max()
+    opposite = context.opposed[order[:3]]
     out[g["top_opposite"]] = opposite[0]
-    out[g["opposite_top3_min"]] = min(opposite)
-    out[g["opposite_top3_mean"]] = sum(opposite) / len(opposite)
-    if terms:
-        seen = set().union(*(set(c.terms) | c.context.names for c in cands))
-        weights = np.array([snapshot.lexical.idf(t) for t in terms])
-        missing = np.array([term_credit(t, seen) < 0.9 for t in terms], dtype=float)
-        out[g["missing_in_retrieved"]] = float(weights @ missing) / float(weights.sum())
-        names = [n for n in info.names if n in terms]
-        if names:
-            out[g["names_missing_in_retrieved"]] = sum(term_credit(n, seen) < 0.9 for n in names) / len(names)
+    out[g["opposite_top3_min"]] = opposite.min()
+    out[g["opposite_top3_mean"]] = opposite.mean()
     return out

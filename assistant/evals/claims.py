@@ -45,7 +45,7 @@ class LabelledClaim:
     document: str
     evidence: str
     supported: bool
-    kind: str  # paraphrase | verbatim | unrelated | one of FALSIFIED
+    kind: str  # paraphrase | verbatim | unrelated | related | one of FALSIFIED
     part: str  # fit | validation
     group: str  # cross-validation fold: the fact, or the SQuAD article
 
@@ -110,6 +110,29 @@ def _counterfactual(path: Path, records: list[dict[str, Any]], part: str) -> lis
     return out
 
 
+def in_paragraphs(snapshot: Snapshot, claims: list[LabelledClaim]) -> list[LabelledClaim]:
+    """The verbatim claims in the distractor layout (every paragraph its own document): each
+    judged against its own paragraph (kept), and against the sentence most like it in another
+    paragraph of the same article (kind ``related``, dropped): a citation to a passage about
+    something else that shares the article's names and words, as retrieval would bring."""
+    from ..text.embedding import embedder
+
+    model = embedder()
+    out = []
+    for claim in (c for c in claims if c.kind == "verbatim"):
+        stem = claim.document.removesuffix(".txt")
+        docs = [d for d in snapshot.texts if d.startswith(f"{stem}-p")]
+        own = next((d for d in docs if claim.evidence in snapshot.texts[d]), None)
+        others = [(d, s.text) for d in docs if d != own for s in split_sentences(snapshot.texts[d])]
+        if own is None or not others:
+            continue
+        vectors = model.embed([claim.claim] + [text for _, text in others])
+        doc, text = others[int((vectors[1:] @ vectors[0]).argmax())]
+        out.append(LabelledClaim(claim.id, claim.claim, own, claim.evidence, True, "verbatim", claim.part, claim.group))
+        out.append(LabelledClaim(f"{claim.id}-r", claim.claim, doc, text, False, "related", claim.part, claim.group))
+    return out
+
+
 def evidence_at(snapshot: Snapshot, claim: LabelledClaim) -> tuple[int, int]:
     text = snapshot.texts.get(claim.document)
     if text is None:
@@ -144,6 +167,7 @@ def metrics(claims: list[LabelledClaim], kept: list[bool]) -> dict[str, float | 
     out["verbatim_kept"] = share([k for c, k in zip(claims, kept, strict=True) if c.kind == "verbatim"])
     out["falsified_dropped"] = share([not k for c, k in zip(claims, kept, strict=True) if c.falsified])
     out["unrelated_dropped"] = share([not k for c, k in zip(claims, kept, strict=True) if c.kind == "unrelated"])
+    out["related_dropped"] = share([not k for c, k in zip(claims, kept, strict=True) if c.kind == "related"])
     for kind in FALSIFIED:
         out[f"{kind}_dropped"] = share([not k for c, k in zip(claims, kept, strict=True) if c.kind == kind])
     return out

@@ -24,6 +24,7 @@ class Case:
     kind: str
     turns: list[str] = field(default_factory=list)
     article: str | None = None  # optional: the document the question was written against
+    category: str | None = None  # optional: what the case tests, for reports by category
 
     @property
     def answerable(self) -> bool:
@@ -94,4 +95,7 @@ def _case(data: Any, where: str) -> Case:
     article = data.get("article")
     if article is not None and not isinstance(article, str):
         raise GoldenError(f"{where}: 'article' must be a document id")
-    return Case(data["id"], data["question"], facts, list(data["sources"]), kind, list(turns), article)
+    category = data.get("category")
+    if category is not None and not isinstance(category, str):
+        raise GoldenError(f"{where}: 'category' must be a string")
+    return Case(data["id"], data["question"], facts, list(data["sources"]), kind, list(turns), article, category)

@@ -7,8 +7,10 @@ the configured index. Exit status: 0 the gate passed, 1 it failed, 2 the suite c
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
@@ -72,7 +74,10 @@ def run(settings: Settings, options: EvalOptions, out: TextIO | None = None) -> 
         chosen = _selected(options)
         baseline = None if options.update_baseline else gate.load_baseline(options.baseline)
         for suite in chosen:  # every file is checked before anything runs
-            claims.load(suite.golden, suite.claims) if suite.claims else golden.load(suite.golden)
+            if suite.claims:
+                claims.load(suite.golden, "validation" if suite.claims == "paragraphs" else suite.claims)
+            else:
+                _ = [golden.load(path) for path in suite.golden_files()]
     except golden.GoldenError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -108,20 +113,17 @@ def _run_suite(
 ) -> tuple[list[str], list[CaseResult], dict[str, Any]]:
     if suite.claims:
         return _run_claims(settings, suite, options, out)
-    cases = golden.load(suite.golden)
-    if suite.expect_refusal:
-        cases = [replace(c, facts=[], sources=[], kind="unanswerable", turns=[]) for c in cases]
-    suite_settings = index_settings(settings, suite.corpus) if suite.corpus is not None else settings
-    assistant = Assistant(suite_settings)
-    texts = assistant.retriever.snapshot.texts
     results: list[CaseResult] = []
-    for case in cases:
-        answer, retrieved_texts, latency = run_case(assistant, case)
-        result = score_case(case, answer, retrieved_texts, texts, latency)
-        if judge is not None:
-            result.judged = judge.grade(case, result)
-        results.append(result)
+    for assistant, cases in _corpora(settings, suite):
+        texts = assistant.retriever.snapshot.texts
+        for case in cases:
+            answer, retrieved_texts, latency = run_case(assistant, case)
+            result = score_case(case, answer, retrieved_texts, texts, latency)
+            if judge is not None:
+                result.judged = judge.grade(case, result)
+            results.append(result)
     metrics = aggregate(results)
+    categories = _by_category(results)
     if judge is not None:
         metrics.update(summarise([r.judged for r in results if r.judged]))
     backend = settings.answer_backend
@@ -139,13 +141,15 @@ def _run_suite(
         "judge_model": judge.model if judge else None,
         "prompts": [p.describe() for p in used],
         "golden": str(suite.golden),
-        "golden_sha256": golden.file_hash(suite.golden),
-        "corpus": " + ".join(map(str, suite.corpus)) if suite.corpus else str(settings.index_dir),
+        "golden_sha256": suite_hash(suite),
+        "corpus": _corpus_name(suite, settings),
         "embedder": assistant.retriever.snapshot.embedder,
         "weights": assistant.model.meta.get("data", {}).get("fit_sha256"),
         "assistant_version": __version__,
         "top_k": settings.top_k,
     }
+    if categories:
+        meta["by_category"] = categories
     floors = gate.Floors.load(options.floors, suite.name, backend)
     suite_baseline = (baseline or {}).get("suites", {}).get(suite.name) if suite.baseline else None
     failures = gate.check(metrics, floors, results, suite_baseline, backend)
@@ -156,6 +160,8 @@ def _run_suite(
     print(f"\n== {suite.name} ({label}; {backend}): {sum(r.passed for r in results)}/{len(results)} passed", file=out)
     for name, value in metrics.items():
         print(f"  {name:<{width}}  {'n/a' if value is None else value}", file=out)
+    for category, figures in categories.items():
+        print(f"  [{category}] {figures}", file=out)
     if judge is not None:
         print(f"  judge: {judge.calls} calls, {judge.cache_hits} cached", file=out)
     shown = [r for r in results if not r.passed]
@@ -170,15 +176,63 @@ def _run_suite(
     return failures, results, meta
 
 
+def _by_category(results: list[CaseResult]) -> dict[str, dict[str, float | int]]:
+    """Per category of case (when the golden set gives them): how many passed, and how many
+    were answered "The sources disagree"."""
+    groups: dict[str, list[CaseResult]] = {}
+    for r in results:
+        if r.category:
+            groups.setdefault(r.category, []).append(r)
+    return {
+        name: {
+            "cases": len(rows),
+            "pass_rate": round(sum(r.passed for r in rows) / len(rows), 4),
+            "disagreement_reported": round(sum(r.conflict for r in rows) / len(rows), 4),
+        }
+        for name, rows in sorted(groups.items())
+    }
+
+
+def _corpora(settings: Settings, suite: Suite) -> Iterator[tuple[Assistant, list[golden.Case]]]:
+    """Each corpus of the suite with the questions asked of it: one, or one per set."""
+    if suite.sets is not None:
+        for path in suite.golden_files():
+            yield Assistant(index_settings(settings, path.parent)), golden.load(path)
+        return
+    cases = golden.load(suite.golden)
+    if suite.expect_refusal:
+        cases = [replace(c, facts=[], sources=[], kind="unanswerable", turns=[]) for c in cases]
+    yield Assistant(index_settings(settings, suite.corpus) if suite.corpus is not None else settings), cases
+
+
+def _corpus_name(suite: Suite, settings: Settings) -> str:
+    if suite.sets is not None:
+        return f"each folder of {suite.sets}"
+    return " + ".join(map(str, suite.corpus)) if suite.corpus else str(settings.index_dir)
+
+
+def suite_hash(suite: Suite) -> str:
+    """The golden file's sha256; for a suite of sets, of every file of every set."""
+    if suite.sets is None:
+        return golden.file_hash(suite.golden)
+    digest = hashlib.sha256()
+    for path in sorted(p for p in suite.sets.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(suite.sets).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def _run_claims(
     settings: Settings, suite: Suite, options: EvalOptions, out: TextIO
 ) -> tuple[list[str], list[CaseResult], dict[str, Any]]:
     """A claim-check suite: each labelled claim judged as the verifier judges an LLM sentence."""
     from ..answering.verify import SUPPORT_THRESHOLD
 
-    labelled = claims.load(suite.golden, suite.claims or "validation")
+    part = suite.claims or "validation"
+    labelled = claims.load(suite.golden, "validation" if part == "paragraphs" else part)
     suite_settings = index_settings(settings, suite.corpus) if suite.corpus is not None else settings
     snapshot = snapshots.load(Path(suite_settings.index_dir))
+    if part == "paragraphs":
+        labelled = claims.in_paragraphs(snapshot, labelled)
     results, kept = [], []
     for c in labelled:
         started = time.perf_counter()

@@ -86,6 +86,7 @@ class CaseResult:
     judged: dict[str, Any] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
     verification: dict[str, Any] | None = None
+    category: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -114,6 +115,7 @@ def score_case(
         retrieved=answer.get("retrieved", []),
         notices=answer.get("notices", []),
         verification=answer.get("verification"),
+        category=getattr(case, "category", None),
     )
     result.citations_total = len(citations)
     result.citations_valid = sum(citation_valid(c, doc_texts) for c in citations)

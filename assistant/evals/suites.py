@@ -9,6 +9,7 @@ from pathlib import Path
 from .golden import GoldenError
 
 SUITES = Path("evals/suites.toml")
+SET_QUESTIONS = "questions.jsonl"  # in each folder of a ``sets`` suite, beside its documents
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,13 @@ class Suite:
     baseline: bool = False  # also gated case by case against baseline.json
     about: str = ""
     claims: str | None = None  # a claim-check suite: the part (fit, validation) of labelled claims
+    sets: Path | None = None  # a folder of small corpora, each with its own questions.jsonl
+
+    def golden_files(self) -> list[Path]:
+        """The golden file, or each set's questions."""
+        if self.sets is None:
+            return [self.golden]
+        return sorted(self.sets.glob(f"*/{SET_QUESTIONS}"))
 
 
 def load(path: Path = SUITES) -> dict[str, Suite]:
@@ -30,11 +38,12 @@ def load(path: Path = SUITES) -> dict[str, Suite]:
         raise GoldenError(f"{path}: cannot be read as TOML ({exc})") from exc
     suites = {}
     for name, raw in data.get("suites", {}).items():
-        if "golden" not in raw:
-            raise GoldenError(f"{path}: suite {name!r} needs a 'golden' file")
+        if "golden" not in raw and "sets" not in raw:
+            raise GoldenError(f"{path}: suite {name!r} needs a 'golden' file or a folder of 'sets'")
+        sets = Path(raw["sets"]) if raw.get("sets") else None
         suites[name] = Suite(
             name=name,
-            golden=Path(raw["golden"]),
+            golden=Path(raw.get("golden", sets)),
             corpus=[Path(c) for c in ([raw["corpus"]] if isinstance(raw["corpus"], str) else raw["corpus"])]
             if raw.get("corpus")
             else None,
@@ -43,6 +52,7 @@ def load(path: Path = SUITES) -> dict[str, Suite]:
             baseline=bool(raw.get("baseline", False)),
             about=str(raw.get("about", "")),
             claims=str(raw["claims"]) if raw.get("claims") else None,
+            sets=sets,
         )
     return suites
 

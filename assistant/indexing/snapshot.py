@@ -448,7 +448,7 @@ def write(
     _write_json(staging / "manifest.json", data)
     _fsync_tree(staging)
     os.replace(staging, root / name)
-    _replace_text(index_dir / CURRENT, name + "\n")
+    replace_text(index_dir / CURRENT, name + "\n")
     return name
 
 
@@ -488,7 +488,8 @@ def _write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
-def _replace_text(path: Path, text: str) -> None:
+def replace_text(path: Path, text: str) -> None:
+    """Writes ``text`` to ``path`` atomically and durably: readers see the old or the new file whole."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     with tmp.open("w", encoding="utf-8") as f:
         f.write(text)

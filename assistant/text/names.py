@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import regex
 
+from .normalise import wordset
+
 _WORD = r"(?:\p{Lu}\.(?:\p{Lu}\.)+|\p{Lu}[\p{L}\p{M}\p{Nd}’'\-]*)"  # "U.S." or "Gdańsk"
 _PARTICLES = r"(?:da|de|di|do|dos|du|del|della|der|den|van|von|la|le|al|el|bin|ibn|ben|y)"
 
@@ -41,3 +43,31 @@ def initials(run: str) -> str:
 def acronyms(text: str) -> set[str]:
     """The initials of every run of two or more capitalised words, as stems would be spelled."""
     return {initials(run) for _, run in name_runs(text, min_words=2)}
+
+
+# Words that open a sentence capitalised without being names.
+OPENERS = wordset(
+    """
+    however meanwhile earlier later according both several currently despite since although
+    yes also but and so then there here this that these those it its he she they his her
+    their the a an in on at for with after before while when if as no not nevertheless still
+    during by from to of many most some other another each every all one two three first
+    """
+)
+
+
+def opens(text: str, word: str) -> bool:
+    """Whether ``word`` opens ``text`` capitalised only because it opens it ("However", "The")."""
+    from .analysis import stopwords
+
+    low = word.lower()
+    return text.lstrip(" “\"'‘(").startswith(word) and (low in OPENERS or low in stopwords())
+
+
+def names(text: str) -> list[tuple[int, str]]:
+    """(offset, run) of the names in a sentence: runs of capitalised words, less a one-word run
+    that is only capitalised because it opens the sentence."""
+    runs = name_runs(text)
+    if runs and len(runs[0][1].split()) == 1 and not text[: runs[0][0]].strip(" “\"'‘(") and opens(text, runs[0][1]):
+        runs = runs[1:]
+    return runs

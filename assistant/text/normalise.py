@@ -44,7 +44,11 @@ _WORD = regex.compile(r"[\p{L}\p{N}]+(?:'[\p{L}]+)?")
 
 def fold(text: str) -> str:
     """Strip accents and unify quotes and dashes, keeping the text's length-independent meaning."""
+    if text.isascii():  # nothing to fold, and most text is: skips a pass over every character
+        return text
     text = text.translate(_EXTRA_FOLDS)
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 

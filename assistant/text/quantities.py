@@ -46,7 +46,40 @@ NUMBER = re.compile(
 )
 YEAR = re.compile(r"(?<![\w.,])(1[0-9]{3}|20[0-9]{2})s?(?![\w])")
 CENTURY = re.compile(r"\b\d{1,2}(?:st|nd|rd|th)\s+centur(?:y|ies)\b|\b\w+\s+centur(?:y|ies)\b", re.I)
-DATE_WORD = re.compile(rf"\b({'|'.join(MONTHS + WEEKDAYS)}|yesterday|today|tomorrow)\b", re.I)
+DATE_WORD = re.compile(rf"\b((?:{'|'.join(WEEKDAYS)}|weekend)s?|{'|'.join(MONTHS)}|yesterday|today|tomorrow)\b", re.I)
+_ORDINAL_WORDS = [
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+    "thirteenth",
+    "fourteenth",
+    "fifteenth",
+    "sixteenth",
+    "seventeenth",
+    "eighteenth",
+    "nineteenth",
+    "twentieth",
+]
+ORDINAL_WORDS: dict[str, int] = {w: i for i, w in enumerate(_ORDINAL_WORDS, start=1)}
+ORDINAL = re.compile(rf"\b(?:\d+(?:st|nd|rd|th)|{'|'.join(_ORDINAL_WORDS)})\b", re.I)
+CLOCK = re.compile(
+    r"\b\d{1,2}(?:[:.]\d{2})?\s*(?:a\.m\.|p\.m\.|am\b|pm\b)|\b\d{1,2}:\d{2}\b|\b(?:noon|midnight|o'clock)\b", re.I
+)
+RELATIVE_TIME = re.compile(
+    rf"\b(?:\d+|{_WORDS}|a|an|several|few)\s+(?:years?|months?|weeks?|days?|decades?|centuries|hours?)\s+"
+    r"(?:ago|later|earlier|before|after|afterwards)\b"
+    r"|\b(?:day|week|month|year|season|round)\s+\d+\b",  # "on day 4", "in week 12": a numbered period
+    re.I,
+)
 DURATION_UNITS = ("second", "minute", "hour", "day", "week", "month", "year", "decade", "century")
 
 
