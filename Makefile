@@ -7,8 +7,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 GGUF   := $(VENV)/models/SmolLM2-135M-Instruct.Q4_1.gguf
 WORDNET := $(VENV)/wordnet/data.noun
+AXE     := $(VENV)/axe/node_modules/axe-core/axe.min.js
 
-.PHONY: setup setup-test system-deps run chat ingest check test lint eval bench clean antonyms
+.PHONY: setup setup-test system-deps run chat ingest index check test lint eval bench clean antonyms
 
 $(BIN)/assistant: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,13 +23,17 @@ $(VENV)/.test-deps: $(BIN)/assistant pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-setup-test: system-deps $(VENV)/.test-deps $(VENV)/.llm-deps $(GGUF) $(WORDNET)
+setup-test: system-deps $(VENV)/.test-deps $(VENV)/.llm-deps $(GGUF) $(WORDNET) $(AXE)
+
+# axe-core from the npm registry, injected into pages by the accessibility tests.
+$(AXE):
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/axe 'axe-core@^4.10'
 
 # Debian's chromium for the browser tests (Playwright drives it; it never downloads a browser),
 # and redis-server for the test of several workers sharing rate limits.
 system-deps:
-	@{ command -v chromium && command -v redis-server; } >/dev/null 2>&1 || \
-	  { apt-get update && apt-get install -y --no-install-recommends chromium redis-server; }
+	@{ command -v chromium && command -v redis-server && command -v npm; } >/dev/null 2>&1 || \
+	  { apt-get update && apt-get install -y --no-install-recommends chromium redis-server npm; }
 
 # llama.cpp's OpenAI-compatible server for the LLM tests, built from source once per machine
 # into a wheel cache. Built for generic x86-64 (no -march=native): a VM may advertise CPU
@@ -67,10 +72,23 @@ antonyms: $(WORDNET)
 ingest: setup
 	$(BIN)/assistant ingest --quiet
 
-run: ingest
-	$(BIN)/assistant serve
+# The index as it is, or the seeds when it is empty: documents someone else ingested are never
+# removed by `make run`, `make chat`, `make eval` or `make bench`.
+index: setup
+	$(BIN)/assistant ingest --quiet --if-empty
 
-chat: ingest
+# `make run` serves the index as it is; `make run CORPUS=folder` indexes and serves that folder.
+CORPUS ?=
+ifeq ($(CORPUS),)
+run: index
+	$(BIN)/assistant serve
+else
+run: setup
+	ASSISTANT_CORPUS_DIR="$(CORPUS)" $(BIN)/assistant ingest --quiet
+	ASSISTANT_CORPUS_DIR="$(CORPUS)" $(BIN)/assistant serve
+endif
+
+chat: index
 	$(BIN)/assistant chat
 
 lint: $(VENV)/.test-deps
@@ -86,10 +104,10 @@ test: setup-test lint
 	$(MAKE) eval
 
 # The offline eval gates CI: exit 1 when a floor is missed or a baseline case regresses.
-eval: ingest
+eval: index
 	$(BIN)/assistant eval
 
-bench: ingest
+bench: index
 	$(BIN)/assistant bench
 
 clean:

@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(400, ge=16, le=8192, description="Longest answer the model may write.")
     llm_timeout: float = Field(60.0, gt=0, description="Seconds before an LLM call is abandoned.")
     llm_retries: int = Field(2, ge=0, le=10, description="Retries the openai SDK makes on failure.")
+    title: str | None = Field(
+        None,
+        description="The page's title; default: the seed articles' name on the seeds, else \"Ask your documents\".",
+    )
+    subtitle: str | None = Field(None, description="The line under the title; default: how answers are made.")
+    greeting: str | None = Field(None, description="What the empty conversation says; default: follows the corpus.")
     host: str = Field("127.0.0.1", description="Address `assistant serve` listens on.")
     port: int = Field(7860, ge=1, le=65535, description="Port `assistant serve` listens on.")
     root_path: str = Field("", description="URL prefix when served behind a reverse proxy, e.g. /assistant.")
@@ -54,6 +60,7 @@ class Settings(BaseSettings):
         None, description="URL the widget script loads the panel from; default: the request's."
     )
     sites_file: Path | None = Field(None, description="TOML file declaring the sites that may embed the widget.")
+    widget_demo: bool = Field(False, description="Serve /widget/demo, a page that embeds the widget, to try it.")
     feedback_file: Path = Field(Path("evals/feedback/feedback.jsonl"), description="Where thumbs up/down are kept.")
     max_request_bytes: int = Field(16_384, ge=1024, le=10_000_000, description="Largest API request body accepted.")
     max_history_turns: int = Field(20, ge=0, le=200, description="Earlier turns an API request may carry.")

@@ -36,11 +36,11 @@ def test_ask_prints_answer_and_sources(seed_settings: Settings) -> None:
 
 
 def test_ask_json_object(seed_settings: Settings) -> None:
-    proc = run(["ask", "Does Zelensky plan to attend the negotiations in Istanbul?", "--json"], seed_settings)
+    proc = run(["ask", "In which city did Zelensky meet Erdogan?", "--json"], seed_settings)
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
-    assert data["conflict"] is True and data["refused"] is False
-    assert len({c["doc_id"] for c in data["citations"]}) == 2
+    assert data["conflict"] is False and data["refused"] is False
+    assert "Ankara" in data["answer"] and data["citations"][0]["doc_id"] == "000_cc5f1bbda9c16bd9.txt"
     assert data["retrieved"] and data["backend"] == "extractive"
 
 
@@ -242,3 +242,22 @@ def test_ingesting_an_empty_folder_does_not_empty_the_index(tmp_path: Path, corp
     assert "Rubio" in json.loads(run(["ask", "--json", "Who met Sybiha in Antalya?"], settings).stdout)["answer"]
     proc = run(["ingest", str(empty), "--quiet", "--allow-empty"], settings)
     assert proc.returncode == 0 and "2 removed" in proc.stdout
+
+
+def test_your_own_documents_are_never_removed_without_saying_so(tmp_path: Path) -> None:
+    """A new user's path: their folder is ingested; `ingest --if-empty` (what `make run` does)
+    then leaves it alone; ingesting another folder names what it removes before it does."""
+    mine = tmp_path / "mydocs"
+    mine.mkdir()
+    (mine / "leave-policy.txt").write_text("Full-time staff get 25 days of annual leave.\n", encoding="utf-8")
+    (mine / "kettle.md").write_text("# Kettle K40\n\nDescale the kettle every four weeks.\n", encoding="utf-8")
+    env = {"ASSISTANT_INDEX_DIR": str(tmp_path / "index")}
+    assert run(["ingest", str(mine), "--quiet"], **env).returncode == 0
+    kept = run(["ingest", "--if-empty", "--quiet"], **env, ASSISTANT_CORPUS_DIR=str(ROOT / "seeds"))
+    assert kept.returncode == 0 and "already holds 2 documents" in kept.stderr
+    asked = run(["ask", "How many days of annual leave do full-time staff get?"], **env)
+    assert "25 days" in asked.stdout
+    replaced = run(["ingest", str(ROOT / "seeds"), "--quiet"], **env)
+    assert replaced.returncode == 0
+    assert f"Removing 2 documents that are not in {ROOT / 'seeds'}: kettle.md, leave-policy.txt" in replaced.stderr
+    assert "2 removed" in replaced.stdout

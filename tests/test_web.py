@@ -18,7 +18,7 @@ from assistant.settings import Settings
 from assistant.web.bench_ui import CHROMIUM_ARGS
 
 from .conftest import DOC_A, SEEDS
-from .web_support import CHROMIUM, REPORT_DIR, assistant_server, prefix_proxy, static_site
+from .web_support import CHROMIUM, REPORT_DIR, assistant_server, axe_violations, prefix_proxy, static_site
 
 pytestmark = pytest.mark.server
 # Questions worded apart from the golden and paraphrase sets.
@@ -33,6 +33,17 @@ XSS_TEXT = (
 )
 
 
+# A wire copy of one seed paragraph stating another figure: a disagreement the page must show.
+WIRE_DOC = "zz_wire_update.txt"
+WIRE_TEXT = (
+    "Wire update: sanctions and tariffs\n\n"
+    "The European Union has already passed new sanctions targeting Russia's shadow oil fleet. In March, Trump "
+    "proposed imposing tariffs on Russian oil exports, and US Senator Lindsey Graham pushed for a 300% tariff on "
+    "imports from countries that keep buying Russian energy.\n"
+)
+TARIFF = "How large a tariff did Lindsey Graham push for on buyers of Russian energy?"
+
+
 @pytest.fixture(scope="module")
 def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """The assistant (seeds plus a document full of markup) and two host sites, one allowed."""
@@ -40,6 +51,7 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     corpus = work / "corpus"
     shutil.copytree(SEEDS, corpus)
     (corpus / XSS_DOC).write_text(XSS_TEXT, encoding="utf-8")
+    (corpus / WIRE_DOC).write_text(WIRE_TEXT, encoding="utf-8")
     ingest(Settings(index_dir=work / "index", corpus_dir=corpus), progress=False)
     allowed_dir, other_dir = work / "allowed", work / "other"
     allowed_dir.mkdir()
@@ -210,7 +222,7 @@ def test_refusal_and_conflict_look_different(page, web) -> None:
     refusal = ask_page(page, "What did the Chinese foreign ministry say about the ceasefire?")
     assert "reply-refusal" in refusal.get_attribute("class")
     assert refusal.locator(".badge-refusal").inner_text() == "Not in the documents"
-    conflict = ask_page(page, "Does Zelensky plan to attend the negotiations in Istanbul?")
+    conflict = ask_page(page, TARIFF)
     assert "reply-conflict" in conflict.get_attribute("class")
     assert conflict.locator(".badge-conflict").inner_text() == "The sources disagree"
     colours = page.evaluate(
@@ -434,3 +446,135 @@ def test_page_says_in_plain_words_when_the_llm_is_down(browser, tmp_path: Path, 
         assert "The language model failed" in reply.locator(".notice").inner_text()
         assert "Ankara" in reply.inner_text()  # the extractive answer instead
         pg.close()
+
+
+NEW_USER_DOCS = {
+    "leave-policy.md": "# Annual leave policy\n\nFull-time staff get 25 days of paid annual leave each calendar "
+    "year, on top of public holidays. Requests go through the HR portal two weeks ahead.\n",
+    "kettle-manual.txt": "Kettle K40 quick start\n\nFill the kettle to at least the minimum mark before switching "
+    "it on. Descale it every four weeks in hard-water areas.\n",
+}
+
+
+def test_a_new_user_on_their_own_documents(browser, tmp_path: Path) -> None:
+    """A new user's path, on documents the test writes (not the seeds): their folder indexed and
+    served, the page titled from settings, an answer that is seen being written, a citation
+    opened from the keyboard with its passage titled without Markdown marks."""
+    corpus = tmp_path / "mydocs"
+    corpus.mkdir()
+    for name, text in NEW_USER_DOCS.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    index = tmp_path / "index"
+    ingest(Settings(index_dir=index, corpus_dir=corpus), progress=False)
+    env = {"ASSISTANT_INDEX_DIR": str(index), "ASSISTANT_CORPUS_DIR": str(corpus), "ASSISTANT_TITLE": "HR help desk"}
+    with assistant_server(tmp_path, env) as url:
+        pg = browser.new_page()
+        pg.goto(url + "/")
+        pg.wait_for_selector("#page-title")
+        pg.wait_for_function("() => document.title === 'HR help desk'", timeout=10_000)
+        assert pg.locator("#page-title").inner_text() == "HR help desk"
+        assert "Istanbul" not in pg.content() and "the 2 documents" in pg.locator("#chat").inner_text()
+        pg.evaluate(
+            """() => { window.__lengths = [];
+            setInterval(() => { const r = document.querySelector('#chat .reply-streaming');
+              if (r) window.__lengths.push(r.innerText.length); }, 30); }"""
+        )
+        reply = ask_page(pg, "How many days of paid leave do full-time employees get?")
+        assert "25 days" in reply.inner_text()
+        live = pg.locator("#announce [aria-live='polite']")
+        live.wait_for(state="attached")
+        assert "25 days" in live.inner_text() and "<" not in live.inner_text()  # announced as text
+        lengths = sorted(set(pg.evaluate("() => window.__lengths")))
+        assert len(lengths) >= 3, lengths  # the answer grew in steps while it was written
+        link = reply.locator("a.cite").first
+        link.focus()
+        pg.keyboard.press("Enter")
+        source = pg.locator(link.get_attribute("href"))
+        assert source.locator(".source-title").inner_text() == "Annual leave policy"
+        assert "#" not in source.locator(".source-head").inner_text()
+        assert source.locator(".source-doc").inner_text().startswith("leave-policy.md, characters")
+        back = source.locator("a.back")
+        back.focus()
+        pg.keyboard.press("Enter")
+        pg.wait_for_function("() => location.hash === '#answer-0'")
+        assert pg.locator("#answer-0").is_visible() and "25 days" in pg.locator("#answer-0").inner_text()
+        pg.close()
+
+
+def test_an_empty_question_leaves_no_bubble(page, web) -> None:
+    page.goto(web["url"] + "/")
+    box = page.locator("#question textarea, #question input").first
+    box.fill("   ")
+    box.press("Enter")
+    page.wait_for_selector("text=Type a question first.", timeout=10_000)
+    assert page.locator("#chat .message, #chat [data-testid='user']").count() == 0
+
+
+def test_the_page_and_the_widget_pass_axe(browser, web) -> None:
+    """axe-core (npm) in chromium: no critical or serious violation on the page empty, after an
+    answer, a disagreement, a refusal and an error, nor in the widget's panel."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, bypass_csp=True)
+    pg = context.new_page()
+    pg.goto(web["url"] + "/")
+    pg.wait_for_selector("#question")
+    found = {"empty": axe_violations(pg)}
+    for name, question in (
+        ("answer", "Which Ukrainian minister met Rubio in Antalya?"),
+        ("disagreement", TARIFF),
+        ("refusal", "What did the Chinese foreign ministry say about the ceasefire?"),
+        ("error", "z" * 1200),
+    ):
+        ask_page(pg, question)
+        found[name] = axe_violations(pg)
+    name = host_page(web["allowed_dir"], "a11y.html", web["url"], site="intranet-hr", title="HR help desk")
+    pg.goto(f"{web['allowed']}/{name}")
+    frame = open_widget(pg)
+    frame.locator("#question").wait_for()
+    panel = next(f for f in pg.frames if "/widget/panel" in f.url)
+    ask_widget(frame, "Which Ukrainian minister met Rubio in Antalya?")
+    found["widget"] = axe_violations(panel)
+    context.close()
+    failing = {k: v for k, v in found.items() if v}
+    assert not failing, json.dumps(failing, indent=1)
+
+
+def test_the_widget_demo_page_on_loopback(browser, tmp_path: Path, seed_settings: Settings) -> None:
+    """`/widget/demo` is off by default; on, with a sites file naming the server's own origin (the
+    README's example), it embeds a working widget; without such a site it says what to add."""
+    from .servers import free_port
+
+    port = free_port()
+    env = {"ASSISTANT_INDEX_DIR": str(seed_settings.index_dir), "ASSISTANT_PORT": str(port)}
+    with assistant_server(tmp_path, env) as url:
+        off = httpx.get(url + "/widget/demo")
+        assert off.status_code == 404 and "ASSISTANT_WIDGET_DEMO=true" in off.text
+    sites = tmp_path / "sites.toml"
+    sites.write_text('[sites.elsewhere]\norigins = ["https://intranet.example"]\n')
+    env |= {"ASSISTANT_WIDGET_DEMO": "true", "ASSISTANT_SITES_FILE": str(sites)}
+    with assistant_server(tmp_path, env) as url:
+        missing = httpx.get(url + "/widget/demo")
+        assert missing.status_code == 404 and f"origins = [&quot;{url}&quot;]" in missing.text
+    sites.write_text(f'[sites.demo]\norigins = ["{url}"]\n')
+    with assistant_server(tmp_path, env) as url:
+        pg = browser.new_page()
+        pg.goto(url + "/widget/demo")
+        answer = ask_widget(open_widget(pg), ZELENSKY_ERDOGAN)
+        assert "Ankara" in answer.inner_text()
+        pg.close()
+
+
+def test_an_example_is_shown_whole_and_asked_when_clicked(page, web) -> None:
+    page.goto(web["url"] + "/")
+    page.wait_for_selector("#question")
+    example = page.get_by_role("button", name="What do the documents say about").first
+    example.wait_for(timeout=10_000)
+    label = example.inner_text().strip()
+    assert label.endswith("?") and "…" not in label and "..." not in label, label
+    shown = example.evaluate("e => [e.scrollWidth, e.clientWidth]")
+    assert shown[0] <= shown[1] + 1, shown  # not clipped by an ellipsis either
+    before = page.locator("#chat .reply:not(.reply-streaming)").count()
+    example.click()
+    page.wait_for_function(
+        "n => document.querySelectorAll('#chat .reply:not(.reply-streaming)').length > n", arg=before, timeout=30_000
+    )
+    assert label in page.locator("#chat").inner_text()

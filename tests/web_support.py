@@ -28,7 +28,7 @@ def assistant_server(workdir: Path, env: dict[str, str], keep_process: bool = Fa
     guard = workdir / "guard"
     guard.mkdir(exist_ok=True)
     (guard / "sitecustomize.py").write_text(GUARD)
-    port = free_port()
+    port = int(env.get("ASSISTANT_PORT") or free_port())
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
     environ.update(env)
     environ.update(
@@ -106,3 +106,18 @@ def prefix_proxy(upstream: str, prefix: str) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+AXE = Path(os.environ.get("ASSISTANT_TEST_AXE", ROOT / ".venv" / "axe" / "node_modules" / "axe-core" / "axe.min.js"))
+
+
+def axe_violations(pg: Any, impacts: tuple[str, ...] = ("critical", "serious")) -> list[dict[str, Any]]:
+    """axe-core's violations of the page (or frame) ``pg`` at the given impacts: rule id, impact,
+    and the first offending elements of each."""
+    pg.add_script_tag(path=str(AXE))
+    found = pg.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["html"][:120] for n in v["nodes"][:3]]}
+        for v in found
+        if v["impact"] in impacts
+    ]

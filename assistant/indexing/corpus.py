@@ -181,9 +181,15 @@ def _read_sidecar(source: Source) -> dict[str, str]:
     return {k: str(v) for k, v in data.items() if k in METADATA_KEYS and v not in (None, "")}
 
 
+def plain_heading(line: str) -> str:
+    """A line without the marks of a Markdown heading or emphasis: "# **Kettle K40**" → "Kettle K40"."""
+    return re.sub(r"^#{1,6}\s+|\s+#+$", "", line.strip()).strip().strip("*_").strip()
+
+
 def _headline(text: str) -> str | None:
-    """The first line, when it reads as a headline: short, several words, no closing period."""
-    first = text.lstrip().split("\n", 1)[0].strip()
+    """The first line, when it reads as a headline: short, several words, no closing period;
+    without the marks of a Markdown heading ("# Kettle K40" is titled "Kettle K40")."""
+    first = plain_heading(text.lstrip().split("\n", 1)[0])
     if not first or len(first) > 160 or first.endswith((".", ",", ";", "”", '"')):
         return None
     if len(re.findall(r"\w+", first)) < 3:

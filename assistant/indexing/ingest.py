@@ -86,6 +86,7 @@ def ingest(
     progress: bool | None = None,
     before_swap: Callable[[], None] | None = None,
     allow_empty: bool = False,
+    announce: Callable[[str], None] | None = None,
 ) -> IngestReport:
     """Make the index mirror ``paths`` (default: the corpus folder).
 
@@ -93,7 +94,8 @@ def ingest(
     :data:`SEGMENT_CHUNKS` new chunks, so memory does not grow with the corpus. Unchanged
     documents are only looked up in the previous manifest. ``before_swap`` is called after
     vectors and segments are stored and before the snapshot swap; tests use it to simulate a
-    crash at the worst moment.
+    crash at the worst moment. ``announce`` is told, before the index changes, which documents
+    are about to be removed (those not in ``paths``): nothing a user ingested goes silently.
     """
     started = time.perf_counter()
     index_dir = Path(settings.index_dir)
@@ -199,6 +201,8 @@ def ingest(
         if merged:
             phase("compact segments")
         report.chunks_total = sum(len(d.chunk_ids) for d in docs.values())
+        if report.removed and announce is not None:
+            announce(removal_notice(report.removed, roots))
         if before_swap is not None:
             before_swap()
         report.snapshot = snapshot.write(
@@ -214,6 +218,28 @@ def ingest(
         phase("delete stale vectors, prune")
     report.seconds = time.perf_counter() - started
     return report
+
+
+SHOWN_REMOVALS = 10  # document ids a removal notice names; the rest are counted
+
+
+def removal_notice(removed: list[str], roots: list[Path]) -> str:
+    """What an ingest says before it removes documents that are not in the folders it mirrors."""
+    names = ", ".join(removed[:SHOWN_REMOVALS])
+    if len(removed) > SHOWN_REMOVALS:
+        names += f" and {len(removed) - SHOWN_REMOVALS} more"
+    where = ", ".join(str(r) for r in roots)
+    count = "1 document that is" if len(removed) == 1 else f"{len(removed)} documents that are"
+    return f"Removing {count} not in {where}: {names}"
+
+
+def indexed_documents(settings: Settings) -> int:
+    """How many documents the current index holds (0 when there is none yet)."""
+    index_dir = Path(settings.index_dir)
+    if snapshot.stored_format(index_dir) not in snapshot.READS:
+        return 0
+    found = snapshot.manifest(index_dir)
+    return len(found.docs) if found is not None else 0
 
 
 @dataclass

@@ -38,7 +38,7 @@ def create_app(settings: Settings) -> FastAPI:
         logging.getLogger(__name__).warning("%s", exc.message)
     app = FastAPI(title="Istanbul talks assistant", docs_url=None, redoc_url=None, openapi_url=None)
     app.include_router(api_router(assistant, settings, sites))
-    app.include_router(widget_router(sites))
+    app.include_router(widget_router(sites, settings.max_question_chars, settings.widget_demo))
     theme = gr.themes.Default(
         font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"],
         font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],

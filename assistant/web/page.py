@@ -4,11 +4,13 @@ quote highlighted in its passage, examples, follow-ups, feedback and export."""
 from __future__ import annotations
 
 import html
+import re
 import tempfile
 import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,12 @@ REDRAW_SECONDS = 0.04  # at most 25 redraws a second while an answer streams in
 EXPORT_DIR = Path(tempfile.gettempdir()) / "istanbul-assistant-exports"
 
 CSS = """
+.sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
+  clip: rect(0, 0, 0, 0); white-space: nowrap; border: 0; }
+#ask { background: #1d4ed8; border-color: #1d4ed8; color: #ffffff; }
+#ask:hover { background: #1e40af; }
+textarea:focus-visible, button:focus-visible, a:focus-visible { outline: 3px solid #1d4ed8; outline-offset: 2px; }
+footer, footer a, footer button { color: #374151 !important; opacity: 1 !important; }
 #sources { max-height: 640px; overflow-y: auto; }
 .reply .badge { display: inline-block; font-size: 0.8em; font-weight: 600; padding: 1px 8px;
   border-radius: 10px; margin-bottom: 6px; }
@@ -49,6 +57,41 @@ a.cite { font-weight: 600; text-decoration: none; }
 .source-passage mark { background: #fde68a; padding: 0 1px; }
 .sources-turn h4 { margin: 4px 0 8px; }
 """
+
+
+SEED_TITLE = "Istanbul talks assistant"  # the default corpus's own name, shown only when it is served
+NEUTRAL_TITLE = "Ask your documents"
+SUBTITLE = "Answers come only from the indexed documents; every sentence cites the passage it came from."
+SEEDS_DIR = Path(__file__).resolve().parents[2] / "seeds"
+
+
+@dataclass(frozen=True)
+class PageText:
+    """What the page says about itself: from settings, else following the corpus it serves."""
+
+    title: str
+    subtitle: str
+    greeting: str
+
+
+def serves_seeds(assistant: Assistant) -> bool:
+    """Whether the index holds exactly the seed articles (a checkout's ``seeds/``)."""
+    snapshot = _snapshot(assistant)
+    if snapshot is None or not SEEDS_DIR.is_dir():
+        return False
+    return set(snapshot.texts) == {p.name for p in SEEDS_DIR.iterdir() if p.is_file() and not p.name.startswith(".")}
+
+
+def page_text(assistant: Assistant, settings: Settings) -> PageText:
+    seeds = serves_seeds(assistant)
+    snapshot = _snapshot(assistant)
+    count = len(snapshot.texts) if snapshot is not None else 0
+    what = "the articles" if seeds else ("the document" if count == 1 else f"the {count} documents")
+    return PageText(
+        title=settings.title or (SEED_TITLE if seeds else NEUTRAL_TITLE),
+        subtitle=settings.subtitle or SUBTITLE,
+        greeting=settings.greeting or f"Ask a question about {what}, or pick an example below.",
+    )
 
 
 EXAMPLE_SAMPLE = 300  # documents read for the page's example questions: start-up stays fast at any size
@@ -99,27 +142,40 @@ def _exports(turns: list[dict[str, Any]]) -> tuple[Any, Any]:
 def build_page(assistant: Assistant, settings: Settings, sites: Sites) -> gr.Blocks:
     def respond(question: str, chat: list[dict[str, Any]], state: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
         turns, owners = state["turns"], state["owners"]
+        if not question.strip():  # no empty bubble, no thumbs: say what is missing
+            gr.Warning("Type a question first.")
+            yield chat, state, gr.update(), question, gr.update(), gr.update(), gr.update()
+            return
         chat = [*chat, {"role": "user", "content": html.escape(question)}]
         owners = [*owners, None]
         snapshot = None
         draft = ""
         shown_at = 0.0
+        shown = ""
+
+        def frame(text: str) -> tuple[Any, ...]:
+            streaming = f'<div class="reply reply-streaming" data-kind="streaming">{html.escape(text)}▌</div>'
+            return (
+                [*chat, {"role": "assistant", "content": streaming}],
+                state,
+                gr.update(),
+                "",
+                gr.update(),
+                gr.update(),
+                gr.update(),
+            )
+
         for kind, value in events(assistant, question, history_of(turns)):
             if kind == "token":
                 draft += value
                 if time.monotonic() - shown_at < REDRAW_SECONDS:
                     continue  # re-rendering the chat per token costs more than it shows
-                shown_at = time.monotonic()
-                streaming = f'<div class="reply reply-streaming" data-kind="streaming">{html.escape(draft)}▌</div>'
-                yield (
-                    [*chat, {"role": "assistant", "content": streaming}],
-                    state,
-                    gr.update(),
-                    "",
-                    gr.update(),
-                    gr.update(),
-                )
+                shown_at, shown = time.monotonic(), draft
+                yield frame(draft)
             elif kind == "answer":
+                for part in _rest_in_frames(draft, shown):  # an answer that came at once still streams in
+                    time.sleep(REDRAW_SECONDS)
+                    yield frame(part)
                 data = value.to_json()
                 turns = [*turns, {"question": question, "answer": data}]
                 chat = [*chat, {"role": "assistant", "content": answer_html(data, len(turns) - 1)}]
@@ -130,7 +186,11 @@ def build_page(assistant: Assistant, settings: Settings, sites: Sites) -> gr.Blo
                 owners = [*owners, None]
         state = {"turns": turns, "owners": owners}
         md, js = _exports(turns)
-        yield chat, state, sources_html(snapshot or _snapshot(assistant), turns), "", md, js
+        said = (
+            turns[-1]["answer"]["answer"] if turns and owners[-1] is not None else "The question could not be answered."
+        )
+        announce = f'<div class="sr-only" role="status" aria-live="polite">{html.escape(said)}</div>'
+        yield chat, state, sources_html(snapshot or _snapshot(assistant), turns), "", md, js, announce
 
     def on_like(state: dict[str, Any], data: gr.LikeData) -> str:
         index = data.index[0] if isinstance(data.index, list | tuple) else data.index
@@ -143,7 +203,7 @@ def build_page(assistant: Assistant, settings: Settings, sites: Sites) -> gr.Blo
     def clear() -> tuple[Any, ...]:
         empty: dict[str, list[Any]] = {"turns": [], "owners": []}
         md, js = _exports([])
-        return [], empty, sources_html(None, []), "", md, js, ""
+        return [], empty, sources_html(None, []), "", md, js, "", ""
 
     def api_ask(question: str, history: str = "[]", request: gr.Request | None = None) -> dict[str, Any]:
         """Gradio API twin of POST /api/ask: the answer object for a question and JSON history,
@@ -164,12 +224,12 @@ def build_page(assistant: Assistant, settings: Settings, sites: Sites) -> gr.Blo
         except Denied as exc:
             raise gr.Error(exc.message) from exc
 
-    with gr.Blocks(title="Istanbul talks assistant", analytics_enabled=False) as page:
+    text = page_text(assistant, settings)
+    with gr.Blocks(title=text.title, analytics_enabled=False) as page:
         state = gr.State({"turns": [], "owners": []})
         gr.HTML(
-            "<h1 style='margin:0'>Istanbul talks assistant</h1>"
-            "<p style='margin:4px 0 0'>Answers come only from the indexed documents; every sentence "
-            "cites the passage it came from.</p>"
+            f"<h1 style='margin:0' id='page-title'>{html.escape(text.title)}</h1>"
+            f"<p style='margin:4px 0 0' id='page-subtitle'>{html.escape(text.subtitle)}</p>"
         )
         with gr.Row():
             with gr.Column(scale=3):
@@ -179,7 +239,7 @@ def build_page(assistant: Assistant, settings: Settings, sites: Sites) -> gr.Blo
                     height=520,
                     buttons=["copy"],
                     feedback_options=("Like", "Dislike"),
-                    placeholder="Ask a question about the articles, or pick an example below.",
+                    placeholder=text.greeting,
                 )
                 box = gr.Textbox(
                     label="Your question",
@@ -195,18 +255,33 @@ def build_page(assistant: Assistant, settings: Settings, sites: Sites) -> gr.Blo
                     js = gr.DownloadButton("Export JSON", elem_id="export-json", interactive=False)
                 status = gr.HTML(elem_id="feedback-status")
                 examples = examples_for(assistant)
-                if examples:
-                    gr.Examples(examples, inputs=box, label="Examples")
+                shown_examples = gr.Examples(examples, inputs=box, label="Examples") if examples else None
             with gr.Column(scale=2):
                 gr.HTML("<h3 style='margin:0'>Sources</h3>")
                 sources = gr.HTML(sources_html(None, []), elem_id="sources")
-        outputs = [chatbot, state, sources, box, md, js]
+        announcer = gr.HTML(elem_id="announce")  # the answer as plain text, for screen readers
+        outputs = [chatbot, state, sources, box, md, js, announcer]
         box.submit(respond, [box, chatbot, state], outputs, api_visibility="private")
+        if shown_examples is not None:  # a click asks the example, not only fills the box
+            shown_examples.load_input_event.then(respond, [box, chatbot, state], outputs, api_visibility="private")
         ask.click(respond, [box, chatbot, state], outputs, api_visibility="private")
         reset.click(clear, None, [*outputs, status], api_visibility="private")
         chatbot.like(on_like, [state], [status], api_visibility="private")
         gr.api(api_ask, api_name="ask")
     return page
+
+
+STREAM_FRAMES = 10  # an answer written all at once (the extractive one) is shown in this many steps
+
+
+def _rest_in_frames(draft: str, shown: str) -> list[str]:
+    """The prefixes of ``draft`` to show after ``shown``, at word boundaries, in at most
+    :data:`STREAM_FRAMES` steps: about 0.4 s more for an answer that arrived in one burst."""
+    if not draft.startswith(shown) or len(draft) == len(shown):
+        return []
+    ends = [m.end() for m in re.finditer(r"\S+\s*", draft) if m.end() > len(shown)]
+    step = max(1, -(-len(ends) // STREAM_FRAMES))
+    return [draft[:end] for end in ends[step - 1 :: step]]
 
 
 def _snapshot(assistant: Assistant) -> Any:

@@ -23,7 +23,8 @@ def answer_html(answer: dict[str, Any], turn: int) -> str:
     }[kind]
     notices = "".join(f'<div class="notice">{html.escape(n)}</div>' for n in answer.get("notices", []))
     return (
-        f'<div class="reply reply-{kind}" data-kind="{kind}">{badge}<div class="reply-text">{text}</div>{notices}</div>'
+        f'<div class="reply reply-{kind}" id="answer-{turn}" data-kind="{kind}">{badge}'
+        f'<div class="reply-text">{text}</div>{notices}</div>'
     )
 
 
@@ -54,14 +55,16 @@ def sources_html(snapshot: Snapshot | None, turns: list[dict[str, Any]]) -> str:
             before, quote, after = passage(snapshot, c) if snapshot else ("", c["quote"], "")
             meta = " · ".join(html.escape(str(c[k])) for k in ("outlet", "date") if c.get(k))
             title = html.escape(c.get("title") or c["doc_id"])
+            doc = f"{html.escape(c['doc_id'])}, " if c.get("title") and c["title"] != c["doc_id"] else ""
             items.append(
                 f'<div class="source" id="src-{turn_index}-{c["n"]}">'
                 f'<div class="source-head"><span class="source-n">[{c["n"]}]</span> '
                 f'<span class="source-title">{title}</span>'
                 + (f' <span class="source-meta">{meta}</span>' if meta else "")
-                + f'<div class="source-doc">{html.escape(c["doc_id"])}, characters {c["start"]}–{c["end"]}</div></div>'
+                + f'<div class="source-doc">{doc}characters {c["start"]}–{c["end"]}</div></div>'
                 f'<blockquote class="source-passage">{html.escape(before)}<mark>{html.escape(quote)}</mark>'
-                f"{html.escape(after)}</blockquote></div>"
+                f"{html.escape(after)}</blockquote>"
+                f'<a class="back" href="#answer-{turn_index}">Back to the answer</a></div>'
             )
         body = "".join(items) or '<div class="sources-none">No sources: nothing was cited.</div>'
         question = html.escape(turns[turn_index]["question"])

@@ -131,7 +131,11 @@ class Sites:
         return {o for s in self.sites.values() for o in s.origins}
 
     def get(self, name: str | None) -> Site:
-        site = self.sites.get(name or "")
+        if not self.sites:
+            raise Denied(404, "No site may embed the assistant: the server has no sites file (ASSISTANT_SITES_FILE).")
+        if not name:
+            raise Denied(404, "The widget did not say which site it is on (the script tag's data-site).")
+        site = self.sites.get(name)
         if site is None:
             raise Denied(404, f"Unknown site {name!r}: it is not declared in the server's sites file.")
         return site

@@ -32,12 +32,34 @@ def _page(status: int, title: str, body: str, frame_ancestors: str = "'none'") -
 
 def _refusal(status: int, message: str) -> HTMLResponse:
     box = f"<div class='msg bot error'>{html.escape(message)}</div>"
-    body = f"<body><header>Assistant unavailable</header><div id='log'>{box}</div></body>"
+    body = f"<body><header><h1>Assistant unavailable</h1></header><main><div id='log'>{box}</div></main></body>"
     return _page(status, "Assistant unavailable", body)
 
 
-def build_router(sites: Sites) -> APIRouter:
+def build_router(sites: Sites, max_question_chars: int, demo: bool = False) -> APIRouter:
     router = APIRouter()
+
+    @router.get("/widget/demo")
+    async def demo_page(request: Request) -> Response:
+        """A page of this server that embeds the widget, to try it without a host page of one's own:
+        off unless ``ASSISTANT_WIDGET_DEMO`` is set, and it needs a site that allows this origin."""
+        if not demo:
+            return _refusal(404, "The widget demo is off; ASSISTANT_WIDGET_DEMO=true turns it on.")
+        origin = f"{request.url.scheme}://{request.url.netloc}"
+        site = next((s for s in sites.sites.values() if origin in s.origins and not s.secret), None)
+        if site is None:
+            snippet = f'[sites.demo]\norigins = ["{origin}"]'
+            return _refusal(
+                404,
+                f"No site in the sites file allows {origin} without a token. Add to it:\n\n{snippet}",
+            )
+        body = (
+            "<body><header><h1>Widget demo</h1></header><main><p>This page stands in for an intranet page: "
+            f"the button in the corner opens the assistant as site {html.escape(site.name)!s}.</p></main>"
+            f"<script src='../widget.js' data-site='{html.escape(site.name, quote=True)}' "
+            "data-title='Ask the documents' async></script></body>"
+        )
+        return _page(200, "Widget demo", body, "'none'")
 
     @router.get("/widget.js")
     async def script() -> Response:
@@ -79,10 +101,12 @@ def build_router(sites: Sites) -> APIRouter:
         }
         data = " ".join(f'data-{k}="{html.escape(v, quote=True)}"' for k, v in attrs.items())
         body = (
-            f"<body {data}><header>{html.escape(title)}</header><div id='log' aria-live='polite'></div>"
+            f"<body {data}><header><h1>{html.escape(title)}</h1></header><main>"
+            "<div id='log' aria-live='polite'></div>"
             "<form id='ask'><input id='question' name='question' autocomplete='off' "
-            "placeholder='Ask a question…' aria-label='Your question' maxlength='4000'>"
-            "<button type='submit'>Ask</button></form><script src='panel.js'></script></body>"
+            "placeholder='Ask a question…' aria-label='Your question' "
+            f"maxlength='{max_question_chars}'>"
+            "<button type='submit'>Ask</button></form></main><script src='panel.js'></script></body>"
         )
         return _page(200, title, body, " ".join(site.origins))
 
