@@ -261,3 +261,20 @@ def test_your_own_documents_are_never_removed_without_saying_so(tmp_path: Path) 
     assert replaced.returncode == 0
     assert f"Removing 2 documents that are not in {ROOT / 'seeds'}: kettle.md, leave-policy.txt" in replaced.stderr
     assert "2 removed" in replaced.stdout
+
+
+def test_the_page_status_says_what_the_last_ingest_removed(tmp_path: Path) -> None:
+    from assistant.pipeline import Assistant
+    from assistant.web.page import index_status
+
+    mine = tmp_path / "mydocs"
+    mine.mkdir()
+    (mine / "rota.txt").write_text("The night rota changes on Monday.\n", encoding="utf-8")
+    env = {"ASSISTANT_INDEX_DIR": str(tmp_path / "index")}
+    assert run(["ingest", str(mine), "--quiet"], **env).returncode == 0
+    settings = Settings(index_dir=tmp_path / "index", corpus_dir=ROOT / "seeds")
+    assert index_status(Assistant(settings), settings) == "1 document indexed."
+    assert run(["ingest", str(ROOT / "seeds"), "--quiet"], **env).returncode == 0
+    status = index_status(Assistant(settings), settings)
+    assert status.startswith("2 documents indexed. The last ingest (")
+    assert f"removed 1 document that is not in {ROOT / 'seeds'}: rota.txt." in status

@@ -213,3 +213,16 @@ def test_a_cold_server_under_50_concurrent_clients(tmp_path: Path, seed_settings
     ordered = sorted(latencies)
     print(f"\nload: p50 {ordered[249] * 1000:.0f} ms, p95 {ordered[474] * 1000:.0f} ms, "
           f"memory {after_first:.0f} MiB after the first answer, {after:.0f} MiB after 500")  # fmt: skip
+
+
+def test_a_widget_without_a_sites_file_is_told_why_in_plain_words(tmp_path) -> None:
+    from assistant.web.sites import Denied, Sites
+
+    with pytest.raises(Denied, match="no sites file \\(ASSISTANT_SITES_FILE\\)"):
+        Sites.load(None).get(None)
+    sites_file = tmp_path / "sites.toml"
+    sites_file.write_text('[sites.hr]\norigins = ["https://intranet.example"]\n')
+    with pytest.raises(Denied, match="did not say which site"):
+        Sites.load(sites_file).get(None)
+    with pytest.raises(Denied, match="Unknown site 'wiki'"):
+        Sites.load(sites_file).get("wiki")

@@ -323,6 +323,8 @@ def test_widget_on_an_allowed_host_page(page, web) -> None:
     page.goto(f"{web['allowed']}/{name}")
     frame = open_widget(page)
     assert frame.locator("header").inner_text() == "HR help desk"
+    assert frame.locator("header h1").count() == 1 and frame.locator("main #log").count() == 1  # landmarks
+    assert frame.locator("#question").get_attribute("maxlength") == "1000"  # the server's question limit
     assert "Ask about the Istanbul talks" in frame.locator(".greeting").inner_text()
     answer = ask_widget(frame, "Which Ukrainian minister met Rubio in Antalya?")
     assert "Sybiha" in answer.inner_text()
@@ -479,26 +481,46 @@ def test_a_new_user_on_their_own_documents(browser, tmp_path: Path) -> None:
             setInterval(() => { const r = document.querySelector('#chat .reply-streaming');
               if (r) window.__lengths.push(r.innerText.length); }, 30); }"""
         )
-        reply = ask_page(pg, "How many days of paid leave do full-time employees get?")
+        # Keyboard only: Tab to the box, type, Enter; Tab to the citation, Enter; Tab to "Back", Enter.
+        tab_to(pg, "#question textarea")
+        ring = pg.evaluate("() => [getComputedStyle(document.activeElement).outlineStyle, "
+                           "getComputedStyle(document.activeElement).outlineWidth]")  # fmt: skip
+        assert ring[0] != "none" and ring[1] != "0px", ring  # the focus ring shows
+        pg.keyboard.type("How many days of paid leave do full-time employees get?")
+        pg.keyboard.press("Enter")
+        pg.wait_for_selector("#chat .reply-answer", timeout=30_000)
+        reply = pg.locator("#chat .reply-answer").last
         assert "25 days" in reply.inner_text()
         live = pg.locator("#announce [aria-live='polite']")
         live.wait_for(state="attached")
         assert "25 days" in live.inner_text() and "<" not in live.inner_text()  # announced as text
+        labels = "[...document.querySelectorAll('#chat [aria-label]')].map(e => e.getAttribute('aria-label'))"
+        pg.wait_for_function(f"() => {labels}.every(label => !label.includes('<'))", timeout=5_000)
+        assert any("25 days" in label for label in pg.evaluate(f"() => {labels}"))  # labelled with its text
         lengths = sorted(set(pg.evaluate("() => window.__lengths")))
         assert len(lengths) >= 3, lengths  # the answer grew in steps while it was written
-        link = reply.locator("a.cite").first
-        link.focus()
+        tab_to(pg, "#chat a.cite")
+        target = pg.evaluate("() => document.activeElement.getAttribute('href')")
         pg.keyboard.press("Enter")
-        source = pg.locator(link.get_attribute("href"))
+        pg.wait_for_function("t => location.hash === t", arg=target)
+        source = pg.locator(target)
         assert source.locator(".source-title").inner_text() == "Annual leave policy"
         assert "#" not in source.locator(".source-head").inner_text()
         assert source.locator(".source-doc").inner_text().startswith("leave-policy.md, characters")
-        back = source.locator("a.back")
-        back.focus()
+        tab_to(pg, f"{target} a.back")
         pg.keyboard.press("Enter")
         pg.wait_for_function("() => location.hash === '#answer-0'")
         assert pg.locator("#answer-0").is_visible() and "25 days" in pg.locator("#answer-0").inner_text()
         pg.close()
+
+
+def tab_to(pg, selector: str, presses: int = 80) -> None:
+    """Press Tab until the focused element matches ``selector``: what a keyboard user does."""
+    for _ in range(presses):
+        if pg.evaluate("s => !!document.activeElement && document.activeElement.matches(s)", selector):
+            return
+        pg.keyboard.press("Tab")
+    raise AssertionError(f"{selector} never took the focus in {presses} presses of Tab")
 
 
 def test_an_empty_question_leaves_no_bubble(page, web) -> None:

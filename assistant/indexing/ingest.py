@@ -216,8 +216,33 @@ def ingest(
         _drop_other_collections(client, settings.collection, collection)
         snapshot.prune(index_dir, previous=old.name if old else None)
         phase("delete stale vectors, prune")
+        _record(index_dir, report, roots)
     report.seconds = time.perf_counter() - started
     return report
+
+
+LAST_INGEST = "last-ingest.json"  # what the last ingest that changed the index did, for the page's status
+
+
+def _record(index_dir: Path, report: IngestReport, roots: list[Path]) -> None:
+    summary = {
+        "at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "folders": [str(r) for r in roots],
+        "added": len(report.added),
+        "updated": len(report.updated),
+        "removed": report.removed,
+        "notice": removal_notice(report.removed, roots) if report.removed else None,
+    }
+    snapshot.replace_text(index_dir / LAST_INGEST, json.dumps(summary, ensure_ascii=False))
+
+
+def last_ingest(settings: Settings) -> dict[str, object] | None:
+    """What the last ingest that changed the index did (``None`` when none was recorded)."""
+    try:
+        data = json.loads((Path(settings.index_dir) / LAST_INGEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 SHOWN_REMOVALS = 10  # document ids a removal notice names; the rest are counted

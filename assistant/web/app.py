@@ -27,7 +27,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is i
 def create_app(settings: Settings) -> FastAPI:
     import gradio as gr
 
-    from .page import CSS, build_page
+    from .page import CSS, PLAIN_LABELS, build_page
 
     limit_arenas()  # in each worker process, before its request threads start
     assistant = Assistant(settings)
@@ -50,6 +50,7 @@ def create_app(settings: Settings) -> FastAPI:
         path="/",
         theme=theme,
         css=CSS,
+        js=PLAIN_LABELS,
         footer_links=["api"],
         root_path=settings.root_path or None,
         ssr_mode=False,

@@ -31,11 +31,13 @@ REDRAW_SECONDS = 0.04  # at most 25 redraws a second while an answer streams in
 EXPORT_DIR = Path(tempfile.gettempdir()) / "istanbul-assistant-exports"
 
 CSS = """
+.index-status { margin: 0; font-size: 0.9em; color: #374151; }
 .sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
   clip: rect(0, 0, 0, 0); white-space: nowrap; border: 0; }
 #ask { background: #1d4ed8; border-color: #1d4ed8; color: #ffffff; }
 #ask:hover { background: #1e40af; }
-textarea:focus-visible, button:focus-visible, a:focus-visible { outline: 3px solid #1d4ed8; outline-offset: 2px; }
+textarea:focus-visible, button:focus-visible, a:focus-visible {
+  outline: 3px solid #1d4ed8 !important; outline-offset: 2px; }
 footer, footer a, footer button { color: #374151 !important; opacity: 1 !important; }
 #sources { max-height: 640px; overflow-y: auto; }
 .reply .badge { display: inline-block; font-size: 0.8em; font-weight: 600; padding: 1px 8px;
@@ -58,6 +60,23 @@ a.cite { font-weight: 600; text-decoration: none; }
 .sources-turn h4 { margin: 4px 0 8px; }
 """
 
+
+# Gradio labels each chat message with its content, which for our answers is HTML: screen
+# readers would read the markup. The label is rewritten to the message's text as it appears.
+PLAIN_LABELS = """
+() => {
+  const plain = (el) => {
+    const label = el.getAttribute("aria-label");
+    if (label && label.includes("<")) {
+      el.setAttribute("aria-label", label.split(":")[0] + ": " + el.textContent.replace(/\\s+/g, " ").trim());
+    }
+  };
+  const fix = () => document.querySelectorAll("#chat [aria-label]").forEach(plain);
+  new MutationObserver(fix).observe(document.body, {subtree: true, childList: true, attributes: true,
+    attributeFilter: ["aria-label"]});
+  fix();
+}
+"""
 
 SEED_TITLE = "Istanbul talks assistant"  # the default corpus's own name, shown only when it is served
 NEUTRAL_TITLE = "Ask your documents"
@@ -92,6 +111,21 @@ def page_text(assistant: Assistant, settings: Settings) -> PageText:
         subtitle=settings.subtitle or SUBTITLE,
         greeting=settings.greeting or f"Ask a question about {what}, or pick an example below.",
     )
+
+
+def index_status(assistant: Assistant, settings: Settings) -> str:
+    """The page's status line: what is indexed, and what the last ingest removed, if anything."""
+    from ..indexing.ingest import last_ingest
+
+    snapshot = _snapshot(assistant)
+    if snapshot is None:
+        return "No index yet: run assistant ingest FOLDER."
+    count = len(snapshot.texts)
+    line = f"{count} document{'s' if count != 1 else ''} indexed."
+    last = last_ingest(settings)
+    if last and last.get("notice"):
+        line += f" The last ingest ({last.get('at')}): {str(last['notice']).replace('Removing', 'removed', 1)}."
+    return line
 
 
 EXAMPLE_SAMPLE = 300  # documents read for the page's example questions: start-up stays fast at any size
@@ -230,6 +264,10 @@ def build_page(assistant: Assistant, settings: Settings, sites: Sites) -> gr.Blo
         gr.HTML(
             f"<h1 style='margin:0' id='page-title'>{html.escape(text.title)}</h1>"
             f"<p style='margin:4px 0 0' id='page-subtitle'>{html.escape(text.subtitle)}</p>"
+        )
+        gr.HTML(  # read on every page load: an ingest while serving shows on the next visit
+            lambda: f"<p class='index-status' role='status'>{html.escape(index_status(assistant, settings))}</p>",
+            elem_id="index-status",
         )
         with gr.Row():
             with gr.Column(scale=3):
