@@ -511,6 +511,7 @@ def test_a_new_user_on_their_own_documents(browser, tmp_path: Path) -> None:
         pg.keyboard.press("Enter")
         pg.wait_for_function("() => location.hash === '#answer-0'")
         assert pg.locator("#answer-0").is_visible() and "25 days" in pg.locator("#answer-0").inner_text()
+        assert axe_violations(pg) == []
         pg.close()
 
 
