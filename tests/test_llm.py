@@ -101,7 +101,9 @@ def test_nothing_relevant_at_all_is_refused_without_asking_the_model(seed_settin
 
 
 def test_a_question_the_offline_answerer_refuses_still_reaches_the_model(seed_settings: Settings, llm_url: str) -> None:
-    question = "What is the population of Ankara?"
+    """The documents answer it in other words (journalists gathered outside a palace); the offline
+    gates refuse it, but its relevance clears the floor, so the model gets to try."""
+    question = "At what palace were the journalists kept waiting?"
     assert Assistant(seed_settings).ask(question).refused  # the offline gate says no ...
     answer = Assistant(llm_settings(seed_settings, llm_url)).ask(question)
     assert answer.verification is not None and answer.verification["draft"]  # ... but the model was asked
