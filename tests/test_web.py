@@ -284,6 +284,13 @@ def test_markup_in_questions_and_documents_is_inert_on_the_page(page, web) -> No
     assert "<script>window.pwnedByDoc=1</script>" in reply.inner_text()
     assert "<img src=x onerror=alert('doc')>" in page.locator("#sources mark").first.inner_text()
     assert page.evaluate("() => [window.pwnedByQ, window.pwnedByDoc]") == [None, None]
+    changes = page.evaluate(  # a label whose text holds "<" is set once, not fought over forever
+        """() => new Promise(done => { let n = 0;
+          new MutationObserver(m => { n += m.length; }).observe(document.querySelector('#chat'),
+            {subtree: true, attributes: true, attributeFilter: ['aria-label']});
+          setTimeout(() => done(n), 500); })"""
+    )
+    assert changes == 0
     assert page.locator("#chat img[src='x'], #sources img[src='x']").count() == 0
 
 

@@ -67,9 +67,9 @@ PLAIN_LABELS = """
 () => {
   const plain = (el) => {
     const label = el.getAttribute("aria-label");
-    if (label && label.includes("<")) {
-      el.setAttribute("aria-label", label.split(":")[0] + ": " + el.textContent.replace(/\\s+/g, " ").trim());
-    }
+    if (!label || !label.includes("<")) return;
+    const text = label.split(":")[0] + ": " + el.textContent.replace(/\\s+/g, " ").trim();
+    if (label !== text) el.setAttribute("aria-label", text);  // a text may hold "<" itself: set once
   };
   const fix = () => document.querySelectorAll("#chat [aria-label]").forEach(plain);
   new MutationObserver(fix).observe(document.body, {subtree: true, childList: true, attributes: true,
