@@ -201,8 +201,9 @@ def ingest(
         if merged:
             phase("compact segments")
         report.chunks_total = sum(len(d.chunk_ids) for d in docs.values())
-        if report.removed and announce is not None:
-            announce(removal_notice(report.removed, roots))
+        notice = removal_notice(report.removed, roots) if report.removed else None
+        if notice and announce is not None:
+            announce(notice)
         if before_swap is not None:
             before_swap()
         report.snapshot = snapshot.write(
@@ -216,7 +217,7 @@ def ingest(
         _drop_other_collections(client, settings.collection, collection)
         snapshot.prune(index_dir, previous=old.name if old else None)
         phase("delete stale vectors, prune")
-        _record(index_dir, report, roots)
+        _record(index_dir, report, roots, notice)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -224,14 +225,14 @@ def ingest(
 LAST_INGEST = "last-ingest.json"  # what the last ingest that changed the index did, for the page's status
 
 
-def _record(index_dir: Path, report: IngestReport, roots: list[Path]) -> None:
+def _record(index_dir: Path, report: IngestReport, roots: list[Path], notice: str | None) -> None:
     summary = {
         "at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "folders": [str(r) for r in roots],
         "added": len(report.added),
         "updated": len(report.updated),
         "removed": report.removed,
-        "notice": removal_notice(report.removed, roots) if report.removed else None,
+        "notice": notice,
     }
     snapshot.replace_text(index_dir / LAST_INGEST, json.dumps(summary, ensure_ascii=False))
 
