@@ -29,6 +29,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         backend=args.backend,
         llm_model=args.model,
         openai_base_url=args.base_url,
+        second_reader=args.second_reader,
     )
 
 
@@ -118,14 +119,20 @@ def _ask_streaming(
 
 
 def _print_answer(answer: Answer, draft: str = "") -> None:
+    from .answering.composed import UNCONFIRMED_LABEL, segments
+
     if answer.standalone_question:
         print(f"(understood as: {answer.standalone_question})")
     for notice in answer.notices:
         print(f"note: {notice}")
-    if draft and draft.strip() != answer.answer.strip():
+    marked = "".join(
+        f"{piece} ({UNCONFIRMED_LABEL})" if unconfirmed else piece
+        for piece, unconfirmed in segments(answer.answer, answer.sentences)
+    )
+    if draft and draft.strip() != marked.strip():
         print("\nAfter checking every sentence against its sources:")
-    if not draft or draft.strip() != answer.answer.strip():
-        print(answer.answer)
+    if not draft or draft.strip() != marked.strip():
+        print(marked)
     if answer.citations:
         print("\nSources:")
         for c in answer.citations:
@@ -170,6 +177,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
+    if args.claims:
+        from .evals.claim_fit import THRESHOLDS_FILE
+        from .evals.claim_fit import fit as fit_claims
+
+        fit_claims(_settings(args), write=Path(args.output) if args.output else THRESHOLDS_FILE)
+        return 0
     if args.leave_one_out:
         from .evals.transfer import leave_one_out
 
@@ -239,6 +252,13 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--backend", choices=["auto", "extractive", "openai"], help="env ASSISTANT_BACKEND")
     common.add_argument("--model", help="chat model at the endpoint (env ASSISTANT_LLM_MODEL)")
     common.add_argument("--base-url", help="OpenAI-compatible endpoint (env OPENAI_BASE_URL)")
+    common.add_argument(
+        "--no-second-reader",
+        dest="second_reader",
+        action="store_false",
+        default=None,
+        help="do not ask the model again about unconfirmed sentences (env ASSISTANT_SECOND_READER=false)",
+    )
     common.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
 
     parser = argparse.ArgumentParser(prog="assistant", description="Cited answers about the Istanbul talks articles.")
@@ -292,6 +312,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--leave-one-out",
         action="store_true",
         help="measure transfer instead: fit on nine SQuAD articles, test on the tenth, for each (writes nothing)",
+    )
+    p.add_argument(
+        "--claims",
+        action="store_true",
+        help="fit only the LLM claim check's confirm and drop thresholds (writes answering/claim_check.json)",
     )
     p.set_defaults(func=cmd_fit)
 

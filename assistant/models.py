@@ -95,11 +95,15 @@ class Answer:
     notices: list[str] = field(default_factory=list)
     model: str | None = None
     verification: dict[str, Any] | None = None
+    # Each sentence of ``answer`` with its status: "confirmed" (its cited passage states it) or
+    # "unconfirmed" (nothing contradicts it, but the passage covers too little of it to confirm).
+    sentences: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "question": self.question,
             "answer": self.answer,
+            "sentences": self.sentences,
             "refused": self.refused,
             "citations": [c.to_json() for c in self.citations],
             "conflict": self.conflict,

@@ -62,7 +62,7 @@ class Assistant:
             from .answering.generative import GenerativeAnswerer
             from .answering.llm import ChatModel
 
-            self._generator = GenerativeAnswerer(ChatModel(self.settings))
+            self._generator = GenerativeAnswerer(ChatModel(self.settings), self.settings)
         return self._generator
 
     @property
@@ -105,7 +105,7 @@ class Assistant:
         def finish(composed: Composed, hits: list[Retrieved], **extra: Any) -> Answer:
             timings["total"] = _ms(t0)
             return Answer(question, composed.text, composed.refused, composed.citations, composed.conflict, hits,
-                          backend, timings, model=llm, **extra)  # fmt: skip
+                          backend, timings, model=llm, sentences=composed.statuses(), **extra)  # fmt: skip
 
         if off_limits(question):
             return finish(Composed(OFF_LIMITS, [], True, False), [])

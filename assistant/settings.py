@@ -47,6 +47,16 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(400, ge=16, le=8192, description="Longest answer the model may write.")
     llm_timeout: float = Field(60.0, gt=0, description="Seconds before an LLM call is abandoned.")
     llm_retries: int = Field(2, ge=0, le=10, description="Retries the openai SDK makes on failure.")
+    second_reader: bool = Field(
+        True,
+        description="Ask the model once more about sentences the offline check could not confirm: "
+        "supported ones are confirmed, contradicted ones dropped.",
+    )
+    llm_extra_body: dict[str, Any] | None = Field(
+        None,
+        description="Extra JSON fields sent with every chat request, for server-specific options "
+        '(e.g. {"top_k": 20} for vLLM, or a llama.cpp "grammar").',
+    )
     title: str | None = Field(
         None,
         description="The page's title; default: the seed articles' name on the seeds, else \"Ask your documents\".",

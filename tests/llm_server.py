@@ -31,6 +31,9 @@ def llama_server(log_dir: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]
         "--n_ctx", "4096", "--n_threads", "2", "--seed", "7",
     ]  # fmt: skip
     url = f"http://127.0.0.1:{port}/v1"
+    # Spin-waiting OpenMP threads slowed generation from ~15 to 0.2-3 tokens/s on a loaded
+    # two-core machine; passive waiting gives the cores back.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     with running(cmd, log_dir / f"llama-{port}.log", f"{url}/models", timeout=120) as proc:
         yield url, proc
 

@@ -50,14 +50,16 @@ def test_claim_suite_runs_gates_and_reports(seed_settings: Settings, tmp_path: P
         f'[suites.mini-claims]\ngolden = "{tmp_path / "claims.jsonl"}"\nclaims = "all"\ncorpus = "{ROOT / "seeds"}"\n'
     )
     floors = tmp_path / "floors.toml"
-    floors.write_text("[mini-claims.claim-check.min]\nfalsified_dropped = 1.01\n")  # cannot be met
+    floors.write_text("[mini-claims.claim-check.min]\nvalue_falsified_dropped = 1.01\n")  # cannot be met
     code = run(seed_settings, _options(tmp_path, None, suites=["mini-claims"], suites_file=suites, floors=floors))
     report = json.loads((tmp_path / "report" / "mini-claims" / "report.json").read_text())
     assert code == 1 and not report["gate"]["passed"]
-    assert report["metrics"]["claims"] >= 14 and report["metrics"]["falsified_dropped"] is not None
+    metrics = report["metrics"]
+    assert metrics["claims"] >= 14 and metrics["value_falsified_dropped"] is not None
+    assert {"faithful_never_dropped", "paraphrase_unconfirmed", "negation_dropped"} <= set(metrics)
     assert report["meta"]["backend"] == "claim-check"
     verdicts = {c["id"]: c["answer"] for c in report["cases"]}
-    assert all(v.startswith(("kept", "dropped")) for v in verdicts.values())
+    assert all(v.startswith(("confirmed", "unconfirmed", "dropped")) for v in verdicts.values())
 
 
 @pytest.mark.parametrize("part", ["fit", "validation"])

@@ -32,6 +32,7 @@ class ChatModel:
         self.model = settings.llm_model
         self.temperature = settings.llm_temperature
         self.max_tokens = settings.llm_max_tokens
+        self.extra_body = settings.llm_extra_body
         self._client = openai.OpenAI(
             base_url=settings.openai_base_url,
             api_key=settings.openai_api_key or "not-needed",  # local servers take any key
@@ -58,6 +59,7 @@ class ChatModel:
                 messages=messages,  # type: ignore[arg-type]
                 temperature=self.temperature,
                 max_tokens=max_tokens or self.max_tokens,
+                extra_body=self.extra_body,
             )
         except Exception as exc:
             raise LLMUnavailable(_reason(exc)) from exc
@@ -73,6 +75,7 @@ class ChatModel:
                 temperature=self.temperature,
                 max_tokens=self.max_tokens,
                 stream=True,
+                extra_body=self.extra_body,
             )
             for event in cast(Iterable[ChatCompletionChunk], stream):
                 if event.choices and event.choices[0].delta and event.choices[0].delta.content:

@@ -1,36 +1,32 @@
 """Checking an LLM's answer against the passages it cites, offline.
 
 The answer is split into sentences; each ``[n]`` is mapped to the passage it names and
-markers naming no passage are removed. Every sentence is then checked against the sentences
-of its cited passages: enough of its weighted content words must be there (the same stems,
-related forms and equivalents the extractive answerer uses), every number in it must be
-there, and it must not flip a negation. Sentences that fail are dropped, not shown as fact,
-and listed with the reason in ``verification.dropped``. The citations returned point at the
-exact supporting sentence(s) of the passage, with the same offset guarantee as the
-extractive answerer's.
+markers naming no passage are removed. Every sentence is then read against the sentences of
+its cited passages (:mod:`check`): a contradiction (a value the passage does not state or
+states otherwise, a flipped negation or opposite) or a citation to a passage about something
+else drops it; weak support leaves it shown but marked ``unconfirmed``. Questions, repeated
+sentences and sentences past the answer's cap are not answer sentences. The citations
+returned point at the exact closest sentence(s) of the passage, with the same offset
+guarantee as the extractive answerer's.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from itertools import pairwise
 from typing import Any
 
 from ..indexing.snapshot import Snapshot
 from ..models import Chunk, Citation
 from ..text.analysis import analyse
-from ..text.negation import is_negated, polarity
+from ..text.negation import is_negated
+from ..text.normalise import words
 from ..text.sentences import Span
+from . import check
 from .candidates import names_in, sentence_context, sentences_of
 from .citations import MARKER, CitationList, answer_sentences
 from .question import light_terms
-from .signals import term_credit
 
-# Calibrated on the golden set (tests/test_verify.py): a cited sentence's own support is
-# about 1.0, support from an unrelated sentence of the same retrieved set stays below 0.5.
-SUPPORT_THRESHOLD = 0.6
-PAIR_DISTANCE = 4
 _NUMBER = re.compile(r"\d[\d,.]*")
 # "The sources disagree: one source says ..." carries nothing to check on either side.
 _LEAD = re.compile(r"^(?:the\s+)?(?:sources|documents|articles|passages)\s+disagree\s*:?\s*", re.I)
@@ -43,11 +39,13 @@ _REFUSAL = re.compile(
 
 @dataclass
 class Checked:
-    """One sentence of the model's answer after checking."""
+    """One shown sentence of the model's answer after checking."""
 
     text: str
     sources: list[int]
     support: float
+    status: str  # check.CONFIRMED or check.UNCONFIRMED
+    reason: str | None = None  # why it is not confirmed
     quotes: list[tuple[int, int, int]] = field(default_factory=list)  # (source n, start, end)
 
 
@@ -56,70 +54,32 @@ class Verification:
     kept: list[Checked]
     dropped: list[dict[str, Any]]
     removed_markers: list[int]
+    second_reader: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
+        limits = check.thresholds()
         return {
-            "policy": "drop",
-            "threshold": SUPPORT_THRESHOLD,
-            "kept": [{"sentence": k.text, "support": round(k.support, 3)} for k in self.kept],
+            "policy": "contradicted or citing something else: dropped; weakly supported: shown as unconfirmed",
+            "thresholds": {"confirm": limits.confirm, "related": limits.related},
+            "kept": [
+                {"sentence": k.text, "status": k.status, "support": round(k.support, 3), "reason": k.reason}
+                for k in self.kept
+            ],
             "dropped": self.dropped,
             "removed_markers": self.removed_markers,
+            "second_reader": self.second_reader,
+        }
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "confirmed": sum(k.status == check.CONFIRMED for k in self.kept),
+            "unconfirmed": sum(k.status == check.UNCONFIRMED for k in self.kept),
+            "dropped": len(self.dropped),
         }
 
 
 def is_refusal(text: str) -> bool:
     return bool(_REFUSAL.search(text)) and not MARKER.search(text)
-
-
-def support(snapshot: Snapshot, claim: str, evidence: str, context_names: set[str] | None = None) -> float:
-    """How well ``evidence`` (one sentence, plus names it borrows from the sentence before)
-    backs ``claim``: 0 (not at all) to 1 (fully).
-
-    Half is coverage: the idf-weighted share of the claim's content words found in the
-    evidence. Half is pairing: the share of neighbouring content words of the claim that are
-    also near each other in the evidence, which catches right words in a wrong combination.
-    Then hard rules cap the score below the threshold: a name of the claim the evidence does
-    not have ("Smith said ..." against a sentence without Smith), a number it does not state,
-    or a negation on the shared predicate that only one of them has.
-    """
-    context = context_names or set()
-    claim_stems = [t for t in analyse(claim) if t not in light_terms()]
-    terms = list(dict.fromkeys(claim_stems))
-    if not terms:
-        return 0.0
-    evidence_stems = analyse(evidence)
-    pool = set(evidence_stems) | context
-    weights = {t: snapshot.lexical.idf(t) for t in terms}
-    coverage = sum(w * term_credit(t, pool) for t, w in weights.items()) / sum(weights.values())
-    pairs = list(pairwise(claim_stems))
-    pairing = sum(_near(a, b, evidence_stems, context) for a, b in pairs) / len(pairs) if pairs else coverage
-    score = 0.5 * coverage + 0.5 * pairing
-    missing_names = [n for n in names_in(claim) if term_credit(n, pool) < 0.9]
-    if missing_names:
-        return min(score, 0.35)
-    if _numbers(claim) - _numbers(evidence):
-        return min(score, 0.3)  # a number the passage does not state
-    predicate = {t for t in terms if term_credit(t, pool)} - names_in(claim)
-    said, found = polarity(claim, _forms(predicate)), polarity(evidence, _forms(predicate))
-    if said is not None and found is not None and said != found:
-        return min(score, 0.4)  # "X will attend" against "X decided not to attend"
-    if is_negated(claim) and not is_negated(evidence):
-        return min(score, 0.4)
-    return score
-
-
-def _forms(terms: set[str]) -> set[str]:
-    return set(terms)
-
-
-def _near(a: str, b: str, stems: list[str], context: set[str], distance: int = PAIR_DISTANCE) -> bool:
-    """Whether forms of ``a`` and ``b`` stand within ``distance`` content words of each other;
-    a name borrowed from the sentence before counts as near everything."""
-    if term_credit(a, context) or term_credit(b, context):
-        return any(term_credit(x, set(stems) | context) for x in (a, b))
-    at_a = [i for i, s in enumerate(stems) if term_credit(a, {s})]
-    at_b = [i for i, s in enumerate(stems) if term_credit(b, {s})]
-    return any(abs(i - j) <= distance for i in at_a for j in at_b)
 
 
 def evidence_units(snapshot: Snapshot, chunk: Chunk) -> list[tuple[Span, set[str]]]:
@@ -132,15 +92,17 @@ def evidence_units(snapshot: Snapshot, chunk: Chunk) -> list[tuple[Span, set[str
     ]
 
 
-def verify(snapshot: Snapshot, answer: str, sources: list[Chunk]) -> Verification:
+def verify(snapshot: Snapshot, answer: str, sources: list[Chunk], max_sentences: int = 3) -> Verification:
     """Check every sentence of ``answer`` against the ``sources`` it cites (numbered from 1).
 
     An answer that opens with "The sources disagree" gives sides: a sentence of it that states a
     name or number with one citation is one side, kept when its own passage states them."""
     disagreement = bool(_LEAD.match(answer.lstrip()))
+    limits = check.thresholds()
     kept: list[Checked] = []
     dropped: list[dict[str, Any]] = []
     removed: list[int] = []
+    seen: set[tuple[str, ...]] = set()
     units = [evidence_units(snapshot, chunk) for chunk in sources]
     for parsed in answer_sentences(answer):
         sentence, numbers = parsed.text, parsed.numbers
@@ -149,36 +111,70 @@ def verify(snapshot: Snapshot, answer: str, sources: list[Chunk]) -> Verificatio
             continue  # the lead alone: the answerer reports the disagreement if its sides survive
         valid = [n for n in dict.fromkeys(numbers) if 1 <= n <= len(sources)]
         removed += [n for n in numbers if n not in valid]
-        if len([t for t in analyse(claim) if t not in light_terms()]) < 2 or sentence.rstrip(".").endswith(":"):
-            dropped.append({"sentence": sentence, "reason": "too short to check", "support": 0.0})
+        key = tuple(words(MARKER.sub("", claim)))
+        if not_an_answer := _not_an_answer(claim, sentence, key in seen, len(kept) >= max_sentences):
+            dropped.append({"sentence": sentence, "reason": not_an_answer, "support": 0.0})
             continue
-        candidates = valid or list(range(1, len(sources) + 1))  # no marker: look for support anywhere
-        best: list[tuple[float, int, Span]] = []
-        for n in candidates:
-            scored = [(support(snapshot, claim, span.text, names), span) for span, names in units[n - 1]]
-            value, span = max(scored, key=lambda x: x[0])
-            best.append((value, n, span))
-        best.sort(key=lambda b: -b[0])
-        good = [b for b in best if b[0] >= SUPPORT_THRESHOLD]
+        seen.add(key)
         sides = parsed.sides
-        if not sides and not good and disagreement and len(valid) == 1 and not is_negated(claim):
-            sides = [(sentence, valid)] if _side_values(sentence) else []  # "Another report says Porto [2]."
+        if not sides and disagreement and len(valid) == 1 and not is_negated(claim) and _side_values(sentence):
+            side_hit = _sides_supported([(sentence, valid)], units)
+            if not side_hit[1]:
+                sides = [(sentence, valid)]  # "Another report says Porto [2]."
         if sides and valid:  # "A says X [1], while B says Y [2]": each side by its own passage
-            good, side_problem = _sides_supported(sides, units)
+            found, side_problem = _sides_supported(sides, units)
             if side_problem:
                 dropped.append({"sentence": sentence, "reason": side_problem, "support": 0.0})
-                continue
-        if not good:
-            reason = (
-                "no citation" if not numbers else ("cites no passage" if not valid else "not supported by its sources")
-            )
-            dropped.append({"sentence": sentence, "reason": reason, "support": round(best[0][0], 3) if best else 0.0})
+            else:
+                kept.append(Checked(sentence, [n for _, n, _ in found], 1.0, check.CONFIRMED, None,
+                                    [(n, s.start, s.end) for _, n, s in found]))  # fmt: skip
             continue
-        chosen = good if valid else good[:1]
+        candidates = valid or list(range(1, len(sources) + 1))  # no marker: look for support anywhere
+        readings = []
+        for n in candidates:
+            passage = sources[n - 1].text
+            scored = [(check.read(snapshot, claim, span.text, names, passage), span) for span, names in units[n - 1]]
+            if scored:
+                reading, span = max(scored, key=lambda x: x[0].support)
+                readings.append((reading, n, span))
+        shown = [(r, n, span) for r, n, span in readings if r.status(limits) is not None]
+        shown.sort(key=lambda x: (x[0].status(limits) == check.CONFIRMED, x[0].support), reverse=True)
+        if not shown:
+            top = max(readings, key=lambda x: x[0].support, default=None)
+            reason = top[0].reason(limits) if top else "cites no passage"
+            if not numbers:
+                reason = f"no citation, and {reason}" if top else "no citation"
+            elif not valid:
+                reason = "cites no passage"
+            support = round(top[0].support, 3) if top else 0.0
+            dropped.append({"sentence": sentence, "reason": reason, "support": support})
+            continue
+        chosen = shown if valid else shown[:1]
+        first = chosen[0][0]
         kept.append(
-            Checked(sentence, [n for _, n, _ in chosen], chosen[0][0], [(n, s.start, s.end) for _, n, s in chosen])
+            Checked(
+                sentence,
+                [n for _, n, _ in chosen],
+                first.support,
+                first.status(limits) or check.UNCONFIRMED,
+                first.reason(limits),
+                [(n, s.start, s.end) for _, n, s in chosen],
+            )
         )
     return Verification(kept, dropped, removed)
+
+
+def _not_an_answer(claim: str, sentence: str, repeated: bool, full: bool) -> str | None:
+    """Why a sentence of the draft is not an answer sentence at all, if it is not."""
+    if MARKER.sub("", claim).rstrip().endswith("?"):
+        return "a question, not an answer"
+    if repeated:
+        return "repeats an earlier sentence"
+    if len([t for t in analyse(claim) if t not in light_terms()]) < 2 or sentence.rstrip(".").endswith(":"):
+        return "too short to check"
+    if full:
+        return "past the answer's sentence cap"
+    return None
 
 
 def _numbers(text: str) -> set[str]:
@@ -219,8 +215,17 @@ def _sides_supported(
 
 def render(snapshot: Snapshot, verification: Verification, sources: list[Chunk]) -> tuple[str, list[Citation]]:
     """The kept sentences with markers renumbered in order of use, and their citations."""
+    text, citations, _ = render_sentences(snapshot, verification, sources)
+    return text, citations
+
+
+def render_sentences(
+    snapshot: Snapshot, verification: Verification, sources: list[Chunk]
+) -> tuple[str, list[Citation], list[dict[str, Any]]]:
+    """As :func:`render`, plus each shown sentence as written (markers renumbered) with its
+    status and its citation numbers."""
     citations = CitationList(snapshot)
-    parts = []
+    parts, shown = [], []
     for checked in verification.kept:
         markers = []
         for n, start, end in checked.quotes:
@@ -229,4 +234,6 @@ def render(snapshot: Snapshot, verification: Verification, sources: list[Chunk])
                 markers.append(f"[{cite.n}]")
         sentence = checked.text if checked.text.endswith((".", "!", "?", "”", '"')) else checked.text + "."
         parts.append(f"{sentence} {''.join(markers)}")
-    return " ".join(parts), citations.all
+        shown.append({"text": parts[-1], "status": checked.status, "reason": checked.reason,
+                      "citations": [int(m.strip("[]")) for m in markers]})  # fmt: skip
+    return " ".join(parts), citations.all, shown

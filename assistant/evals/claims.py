@@ -1,8 +1,8 @@
 """Labelled claims for the LLM answer's claim check: what an answer sentence may say about a passage.
 
 Two sources, each split by document into a fitting part and a validation part (``all``: both).
-The current check (:func:`verify.support`) is hand-set, not fitted, so none of these claims was
-fitted on; the split is there for the fitted check that is to replace it.
+The check's two thresholds are fitted on the fitting half (``assistant fit --claims``,
+:mod:`claim_fit`); the validation half is never fitted or tuned on.
 
 - ``evals/claims/seeds.jsonl``: for every fact of ``evals/golden.jsonl``, faithful paraphrases
   (other verbs, nouns and word order) and falsified versions (a swapped name, role, number,
@@ -16,7 +16,8 @@ fitted on; the split is there for the fitted check that is to replace it.
   fitting and validation articles are the SQuAD split.
 
 A claim is judged the way :func:`verify.verify` judges an answer sentence: against each
-sentence of a passage around its evidence (as a retrieved chunk would hold it), keeping the best.
+sentence of a passage around its evidence (as a retrieved chunk would hold it), the closest
+one deciding: confirmed, unconfirmed, or dropped.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..answering import check
 from ..answering.candidates import sentence_context, sentences_of
-from ..answering.verify import support
 from ..indexing.snapshot import Snapshot
 from ..text.sentences import split_sentences
 from .counterfactual import kind_of
@@ -143,31 +144,44 @@ def evidence_at(snapshot: Snapshot, claim: LabelledClaim) -> tuple[int, int]:
     return start, start + len(claim.evidence)
 
 
-def judge(snapshot: Snapshot, claim: LabelledClaim) -> float:
-    """The claim check's support for the claim, as the verifier computes it: the best of the
-    passage's sentences around the evidence, each with the names it borrows."""
+def judge(snapshot: Snapshot, claim: LabelledClaim) -> check.Reading:
+    """The claim against the passage around its evidence, as the verifier reads an answer
+    sentence against the chunk it cites: the closest of the passage's sentences."""
     start, end = evidence_at(snapshot, claim)
     spans = sentences_of(snapshot, claim.document)
-    scores = [
-        support(snapshot, claim.claim, span.text, sentence_context(spans, i).names)
+    window = [
+        (span, sentence_context(spans, i).names)
         for i, span in enumerate(spans)
         if span.end > start - CHUNK_MARGIN and span.start < end + CHUNK_MARGIN
     ]
-    return max(scores, default=0.0)
+    passage = snapshot.texts[claim.document][window[0][0].start : window[-1][0].end] if window else claim.evidence
+    return check.best([check.read(snapshot, claim.claim, span.text, names, passage) for span, names in window])
 
 
-def metrics(claims: list[LabelledClaim], kept: list[bool]) -> dict[str, float | None]:
-    """Kept share of faithful claims, dropped share of falsified ones, per kind."""
+VALUE_KINDS = ("name", "number", "date", "place", "negation")  # checkable exactly: to be dropped
+
+
+def status_metrics(claims: list[LabelledClaim], statuses: list[str | None]) -> dict[str, float | None]:
+    """The claim check's three outcomes (confirmed, unconfirmed, dropped: None) against the
+    labels: faithful claims never dropped, falsified values and polarities dropped, every other
+    unsupported claim never shown as confirmed; and each kind's shares."""
 
     def share(selected: list[bool]) -> float | None:
         return round(sum(selected) / len(selected), 4) if selected else None
 
+    pairs = list(zip(claims, statuses, strict=True))
+    faithful = [s for c, s in pairs if c.supported]
     out: dict[str, float | None] = {"claims": float(len(claims))}
-    out["faithful_kept"] = share([k for c, k in zip(claims, kept, strict=True) if c.kind == "paraphrase"])
-    out["verbatim_kept"] = share([k for c, k in zip(claims, kept, strict=True) if c.kind == "verbatim"])
-    out["falsified_dropped"] = share([not k for c, k in zip(claims, kept, strict=True) if c.falsified])
-    out["unrelated_dropped"] = share([not k for c, k in zip(claims, kept, strict=True) if c.kind == "unrelated"])
-    out["related_dropped"] = share([not k for c, k in zip(claims, kept, strict=True) if c.kind == "related"])
-    for kind in FALSIFIED:
-        out[f"{kind}_dropped"] = share([not k for c, k in zip(claims, kept, strict=True) if c.kind == kind])
+    out["faithful_never_dropped"] = share([s is not None for s in faithful])
+    out["faithful_confirmed"] = share([s == "confirmed" for s in faithful])
+    out["value_falsified_dropped"] = share([s is None for c, s in pairs if c.kind in VALUE_KINDS])
+    out["other_unsupported_not_confirmed"] = share(
+        [s != "confirmed" for c, s in pairs if not c.supported and c.kind not in VALUE_KINDS]
+    )
+    out["unsupported_confirmed"] = share([s == "confirmed" for c, s in pairs if not c.supported])
+    for kind in sorted({c.kind for c in claims}):
+        mine = [s for c, s in pairs if c.kind == kind]
+        out[f"{kind}_confirmed"] = share([s == "confirmed" for s in mine])
+        out[f"{kind}_unconfirmed"] = share([s == "unconfirmed" for s in mine])
+        out[f"{kind}_dropped"] = share([s is None for s in mine])
     return out

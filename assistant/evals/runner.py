@@ -225,32 +225,38 @@ def _run_claims(
     settings: Settings, suite: Suite, options: EvalOptions, out: TextIO
 ) -> tuple[list[str], list[CaseResult], dict[str, Any]]:
     """A claim-check suite: each labelled claim judged as the verifier judges an LLM sentence."""
-    from ..answering.verify import SUPPORT_THRESHOLD
+    from ..answering.check import thresholds
 
+    limits = thresholds()
     part = suite.claims or "validation"
     labelled = claims.load(suite.golden, "validation" if part == "paragraphs" else part)
     suite_settings = index_settings(settings, suite.corpus) if suite.corpus is not None else settings
     snapshot = snapshots.load(Path(suite_settings.index_dir))
     if part == "paragraphs":
         labelled = claims.in_paragraphs(snapshot, labelled)
-    results, kept = [], []
+    results, statuses = [], []
     for c in labelled:
         started = time.perf_counter()
-        p = claims.judge(snapshot, c)
-        keep = p >= SUPPORT_THRESHOLD
-        kept.append(keep)
-        right = keep == c.supported
-        verdict = f"{'kept' if keep else 'dropped'} (support {p:.3f}, threshold {SUPPORT_THRESHOLD})"
-        label = "supported" if c.supported else "unsupported"
+        reading = claims.judge(snapshot, c)
+        status = reading.status(limits)
+        statuses.append(status)
+        right = (
+            (status is not None)
+            if c.supported
+            else (status != "confirmed" and (status is None or c.kind not in claims.VALUE_KINDS))
+        )
+        why = reading.reason(limits)
+        verdict = f"{status or 'dropped'} (support {reading.support:.3f}{'; ' + why if why else ''})"
+        label = "supported" if c.supported else f"unsupported ({c.kind})"
         reasons = [] if right else [f"{label} claim {verdict}; evidence: {c.evidence}"]
         elapsed = (time.perf_counter() - started) * 1000
-        results.append(CaseResult(c.id, c.kind, c.claim, verdict, not keep, False, right, reasons, elapsed))
-    metrics = claims.metrics(labelled, kept)
+        results.append(CaseResult(c.id, c.kind, c.claim, verdict, status is None, False, right, reasons, elapsed))
+    metrics = claims.status_metrics(labelled, statuses)
     meta: dict[str, Any] = {
         "suite": suite.name, "about": suite.about, "held_out": suite.held_out, "backend": "claim-check",
         "model": None, "prompts": [], "golden": str(suite.golden), "golden_sha256": golden.file_hash(suite.golden),
         "corpus": " + ".join(map(str, suite.corpus)) if suite.corpus else str(settings.index_dir),
-        "threshold": SUPPORT_THRESHOLD, "assistant_version": __version__,
+        "thresholds": limits.to_json() | {"meta": None}, "assistant_version": __version__,
     }  # fmt: skip
     floors = gate.Floors.load(options.floors, suite.name, "claim-check")
     failures = gate.check(metrics, floors, results, None, "claim-check")

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..answering.citations import split_answer, strip_markers
+from ..answering.citations import MARKER, split_answer, strip_markers
 from ..text.normalise import normalise_for_match
 
 
@@ -187,8 +187,31 @@ def aggregate(results: list[CaseResult]) -> dict[str, float | None]:
         "answer_rate_answerable": mean([float(not r.refused) for r in answerable]),
         "conflict_detection": mean([float(r.conflict) for r in conflicts]),
         "conflict_false_alarms": mean([float(r.conflict) for r in answerable if r.kind != "conflict"]),
+        **_llm_metrics(results),
         "latency_median_ms": round(statistics.median(latencies), 2) if latencies else 0.0,
         "latency_p95_ms": round(latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))], 2)
         if latencies
         else 0.0,
+    }
+
+
+def _llm_metrics(results: list[CaseResult]) -> dict[str, float | None]:
+    """What the claim check did to the model's drafts (LLM backend only): the share of drafts
+    with any ``[n]`` marker, and of the draft's answer sentences shown confirmed, shown
+    unconfirmed and dropped, before and after the second reader."""
+    checked = [r.verification for r in results if r.verification and "counts" in r.verification]
+    if not checked:
+        return {}
+    counts = {k: sum(v["counts"][k] for v in checked) for k in ("confirmed", "unconfirmed", "dropped")}
+    total = sum(counts.values())
+    readers = [v["second_reader"] for v in checked if v.get("second_reader")]
+    return {
+        "drafts_with_markers": round(sum(bool(MARKER.search(v.get("draft", ""))) for v in checked) / len(checked), 4),
+        **{f"sentences_{k}": round(n / total, 4) if total else None for k, n in counts.items()},
+        "second_reader_calls": float(len(readers)),
+        "second_reader_confirmed": float(sum(r.get("confirmed", 0) for r in readers)),
+        "second_reader_dropped": float(sum(r.get("dropped", 0) for r in readers)),
+        "second_reader_seconds_median": round(statistics.median([r["seconds"] for r in readers]), 3)
+        if readers
+        else None,
     }

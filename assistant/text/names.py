@@ -71,3 +71,17 @@ def names(text: str) -> list[tuple[int, str]]:
     if runs and len(runs[0][1].split()) == 1 and not text[: runs[0][0]].strip(" “\"'‘(") and opens(text, runs[0][1]):
         runs = runs[1:]
     return runs
+
+
+def common_word(word: str) -> bool:
+    """Whether a capitalised word is an ordinary word ("Speaking", "Three", "Doubting") rather
+    than a name, read from the embedder's sub-word vocabulary, a general resource built from
+    running text: an ordinary word is one token in lower case, or fewer tokens in lower case than
+    capitalised; names split at least as finely in lower case ("Okafor", "Renshaw", "London")."""
+    from .embedding import embedder
+
+    tokenizer = embedder().tokenizer
+    lower = tokenizer.encode(f" {word.lower()}", add_special_tokens=False).tokens
+    capital = tokenizer.encode(f" {word[:1].upper()}{word[1:]}", add_special_tokens=False).tokens
+    lower, capital = [t for t in lower if t != "▁"], [t for t in capital if t != "▁"]
+    return len(lower) == 1 or len(lower) < len(capital)

@@ -49,6 +49,8 @@ footer, footer a, footer button { color: #374151 !important; opacity: 1 !importa
 .reply-error { border-left: 4px solid #dc2626; padding-left: 8px; color: #7f1d1d; }
 .badge-error { background: #fee2e2; color: #991b1b; }
 .reply .notice { font-size: 0.85em; color: #92400e; margin-top: 6px; }
+.reply .unconfirmed { text-decoration: underline dotted #92400e; text-underline-offset: 3px; }
+.reply .unconfirmed .status { font-size: 0.85em; font-style: italic; color: #92400e; }
 a.cite { font-weight: 600; text-decoration: none; }
 .source { border: 1px solid #e5e7eb; border-radius: 8px; padding: 8px 10px; margin-bottom: 10px; }
 .source:target { border-color: #2563eb; box-shadow: 0 0 0 2px #bfdbfe; }

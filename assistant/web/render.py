@@ -7,14 +7,21 @@ import html
 from typing import Any
 
 from ..answering.citations import MARKER
+from ..answering.composed import UNCONFIRMED_LABEL, segments
 from ..indexing.snapshot import Snapshot
 
 
 def answer_html(answer: dict[str, Any], turn: int) -> str:
     """The assistant's message: escaped text, markers linked to the sources panel, and a badge
     that tells a refusal or a disagreement apart from a plain answer."""
-    text = html.escape(answer["answer"])
-    text = MARKER.sub(lambda m: f'<a class="cite" href="#src-{turn}-{m.group(1)}">[{m.group(1)}]</a>', text)
+    parts = []
+    for piece, unconfirmed in segments(answer["answer"], answer.get("sentences") or []):
+        escaped = html.escape(piece)
+        linked = MARKER.sub(lambda m: f'<a class="cite" href="#src-{turn}-{m.group(1)}">[{m.group(1)}]</a>', escaped)
+        if unconfirmed:  # the status is text, so a screen reader reads it where the sentence ends
+            linked = f'<span class="unconfirmed">{linked}<span class="status"> ({UNCONFIRMED_LABEL})</span></span>'
+        parts.append(linked)
+    text = "".join(parts)
     kind = "refusal" if answer["refused"] else ("conflict" if answer["conflict"] else "answer")
     badge = {
         "refusal": '<div class="badge badge-refusal">Not in the documents</div>',

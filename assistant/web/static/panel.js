@@ -62,7 +62,27 @@
     if (kind === "conflict") box.appendChild(el("div", "badge conflict", "The sources disagree"));
     var text = el("div", "text");
     var id = "t" + turn++;
-    answer.answer.split(/(\[\d+\])/).forEach(function (part) {
+    // Each unconfirmed sentence is marked where it stands, its status written out as text.
+    var pieces = [], pos = 0, full = answer.answer;
+    (answer.sentences || []).forEach(function (s) {
+      if (s.status !== "unconfirmed") return;
+      var at = full.indexOf(s.text, pos);
+      if (at < 0) return;
+      pieces.push([full.slice(pos, at), false], [s.text, true]);
+      pos = at + s.text.length;
+    });
+    pieces.push([full.slice(pos), false]);
+    pieces.forEach(function (piece) {
+      var target = text;
+      if (piece[1]) {
+        target = el("span", "unconfirmed");
+        text.appendChild(target);
+      }
+      linkMarkers(piece[0], target);
+      if (piece[1]) target.appendChild(el("span", "status", " (not confirmed by the cited passage)"));
+    });
+    function linkMarkers(chunk, into) {
+      chunk.split(/(\[\d+\])/).forEach(function (part) {
       var m = /^\[(\d+)\]$/.exec(part);
       if (m) {
         var link = el("a", "cite", part);
@@ -75,11 +95,12 @@
           target.classList.add("active");
           target.scrollIntoView({ block: "nearest" });
         });
-        text.appendChild(link);
+        into.appendChild(link);
       } else {
-        text.appendChild(document.createTextNode(part));
+        into.appendChild(document.createTextNode(part));
       }
     });
+    }
     box.appendChild(text);
     (answer.notices || []).forEach(function (n) { box.appendChild(el("div", "notice", n)); });
     if (answer.citations.length) {
