@@ -608,3 +608,60 @@ def test_an_example_is_shown_whole_and_asked_when_clicked(page, web) -> None:
         "n => document.querySelectorAll('#chat .reply:not(.reply-streaming)').length > n", arg=before, timeout=30_000
     )
     assert label in page.locator("#chat").inner_text()
+
+
+UNCONFIRMED_DRAFT = (
+    "Full-time employees are entitled to 25 days of paid holiday every year, besides public holidays [1]. "
+    "Requests go through the HR portal two weeks ahead [1]."
+)
+
+
+def test_an_unconfirmed_sentence_is_marked_on_the_page_and_in_the_widget(browser, tmp_path: Path, llm_url: str) -> None:
+    """The real llama.cpp server, held by a grammar (``ASSISTANT_LLM_EXTRA_BODY``) to a draft
+    written here: one sentence worded too loosely to confirm, one copied. On the page and in the
+    widget the first is marked, its status written out as text a screen reader reads with it;
+    the second is not."""
+    from .llm_server import MODEL_ALIAS
+    from .servers import free_port
+
+    corpus = tmp_path / "mydocs"
+    corpus.mkdir()
+    for name, text in NEW_USER_DOCS.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    index = tmp_path / "index"
+    ingest(Settings(index_dir=index, corpus_dir=corpus), progress=False)
+    port = free_port()
+    sites = tmp_path / "sites.toml"
+    sites.write_text(f'[sites.demo]\norigins = ["http://127.0.0.1:{port}"]\n')
+    env = {
+        "ASSISTANT_INDEX_DIR": str(index), "ASSISTANT_CORPUS_DIR": str(corpus), "ASSISTANT_PORT": str(port),
+        "ASSISTANT_BACKEND": "openai", "OPENAI_BASE_URL": llm_url, "ASSISTANT_LLM_MODEL": MODEL_ALIAS,
+        "ASSISTANT_SECOND_READER": "false", "ASSISTANT_WIDGET_DEMO": "true", "ASSISTANT_SITES_FILE": str(sites),
+        "ASSISTANT_LLM_EXTRA_BODY": json.dumps({"grammar": "root ::= " + json.dumps(UNCONFIRMED_DRAFT)}),
+    }  # fmt: skip
+    question = "How many days of paid leave do full-time employees get?"
+    with assistant_server(tmp_path, env) as url:
+        data = httpx.post(url + "/api/ask", json={"question": question}, timeout=120).json()
+        assert [s["status"] for s in data["sentences"]] == ["unconfirmed", "confirmed"], data["sentences"]
+        pg = browser.new_page()
+        pg.goto(url + "/")
+        reply = ask_page(pg, question)
+        marked = reply.locator(".unconfirmed")
+        assert marked.count() == 1
+        assert "25 days of paid holiday" in marked.inner_text() and "HR portal" not in marked.inner_text()
+        assert marked.locator(".status").inner_text().strip() == "(not confirmed by the cited passage)"
+        labels = "[...document.querySelectorAll('#chat [aria-label]')].map(e => e.getAttribute('aria-label'))"
+        pg.wait_for_function(
+            f"() => {labels}.some(l => l.includes('holiday') && l.includes('not confirmed by the cited passage'))",
+            timeout=5_000,
+        )  # what a screen reader reads for the message carries the status
+        assert axe_violations(pg) == []
+        pg.close()
+        pg = browser.new_page()
+        pg.goto(url + "/widget/demo")
+        answer = ask_widget(open_widget(pg), question)
+        marked = answer.locator(".unconfirmed")
+        assert marked.count() == 1 and "25 days of paid holiday" in marked.inner_text()
+        assert "not confirmed by the cited passage" in marked.locator(".status").inner_text()
+        assert "HR portal" in answer.locator(".text").inner_text() and "HR portal" not in marked.inner_text()
+        pg.close()

@@ -117,7 +117,11 @@ def axe_violations(pg: Any, impacts: tuple[str, ...] = ("critical", "serious")) 
     pg.add_script_tag(path=str(AXE))
     found = pg.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
     return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["html"][:120] for n in v["nodes"][:3]]}
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "nodes": [n["html"][:120] + " " + n.get("failureSummary", "")[-160:] for n in v["nodes"][:3]],
+        }
         for v in found
         if v["impact"] in impacts
     ]

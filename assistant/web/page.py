@@ -48,9 +48,9 @@ footer, footer a, footer button { color: #374151 !important; opacity: 1 !importa
 .badge-conflict { background: #fef3c7; color: #92400e; }
 .reply-error { border-left: 4px solid #dc2626; padding-left: 8px; color: #7f1d1d; }
 .badge-error { background: #fee2e2; color: #991b1b; }
-.reply .notice { font-size: 0.85em; color: #92400e; margin-top: 6px; }
-.reply .unconfirmed { text-decoration: underline dotted #92400e; text-underline-offset: 3px; }
-.reply .unconfirmed .status { font-size: 0.85em; font-style: italic; color: #92400e; }
+.reply .notice { font-size: 0.85em; color: #7c2d12; margin-top: 6px; }
+.reply .unconfirmed { text-decoration: underline dotted #7c2d12; text-underline-offset: 3px; }
+.reply .unconfirmed .status { font-size: 0.85em; font-style: italic; color: #7c2d12; }
 a.cite { font-weight: 600; text-decoration: none; }
 .source { border: 1px solid #e5e7eb; border-radius: 8px; padding: 8px 10px; margin-bottom: 10px; }
 .source:target { border-color: #2563eb; box-shadow: 0 0 0 2px #bfdbfe; }
@@ -69,7 +69,9 @@ PLAIN_LABELS = """
 () => {
   const plain = (el) => {
     const label = el.getAttribute("aria-label");
-    if (!label || !label.includes("<")) return;
+    // Markup in a label, or a finished reply whose label still holds the streamed draft: the
+    // label becomes the reply's text, so a screen reader reads what the page shows.
+    if (!label || (!label.includes("<") && !el.querySelector(".reply"))) return;
     const text = label.split(":")[0] + ": " + el.textContent.replace(/\\s+/g, " ").trim();
     if (label !== text) el.setAttribute("aria-label", text);  // a text may hold "<" itself: set once
   };
