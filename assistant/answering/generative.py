@@ -129,23 +129,11 @@ class GenerativeAnswerer:
         doubtful = [k for k in checked.kept if k.status == check.UNCONFIRMED]
         if not doubtful:
             return
-        blocks = []
-        for i, kept in enumerate(doubtful, start=1):
-            evidence = " ".join(snapshot.texts[chunks[n - 1].doc_id][a:b] for n, a, b in kept.quotes[:2])
-            evidence = evidence.replace("<evidence", "‹evidence").replace("</evidence", "‹/evidence")
-            blocks.append(f"Statement {i}: {kept.text}\n<evidence>{evidence}</evidence>")
-        started = time.perf_counter()
-        record: dict[str, Any] = {"asked": len(doubtful), "prompt": self.reader_prompt.describe()}
-        try:
-            reply = self.model.complete(
-                [{"role": "user", "content": self.reader_prompt.render(claims="\n\n".join(blocks))}],
-                max_tokens=16 + 12 * len(doubtful),
-            )
-        except LLMUnavailable as exc:
-            reply, record["error"] = "", exc.reason
-        record["seconds"] = round(time.perf_counter() - started, 3)
-        verdicts = parse_verdicts(reply, len(doubtful))
-        record["reply"], record["verdicts"] = reply, verdicts
+        items = [
+            (kept.text, " ".join(snapshot.texts[chunks[n - 1].doc_id][a:b] for n, a, b in kept.quotes[:2]))
+            for kept in doubtful
+        ]
+        verdicts, record = second_reading(self.model, self.reader_prompt, items)
         for kept, verdict in zip(doubtful, verdicts, strict=True):
             if verdict == "contradicted":
                 checked.kept.remove(kept)
@@ -161,6 +149,29 @@ class GenerativeAnswerer:
         record["confirmed"] = verdicts.count("supported")
         record["dropped"] = verdicts.count("contradicted")
         checked.second_reader = record
+
+
+def second_reading(
+    model: ChatModel, prompt: prompts.Prompt, items: list[tuple[str, str]]
+) -> tuple[list[str | None], dict[str, Any]]:
+    """One call asking ``model`` about each (statement, evidence): the verdicts (None where the
+    reply gives none usable) and a record of the call (prompt, reply, seconds, any error)."""
+    blocks = []
+    for i, (statement, evidence) in enumerate(items, start=1):
+        evidence = evidence.replace("<evidence", "‹evidence").replace("</evidence", "‹/evidence")
+        blocks.append(f"Statement {i}: {statement}\n<evidence>{evidence}</evidence>")
+    started = time.perf_counter()
+    record: dict[str, Any] = {"asked": len(items), "prompt": prompt.describe()}
+    try:
+        reply = model.complete(
+            [{"role": "user", "content": prompt.render(claims="\n\n".join(blocks))}], max_tokens=16 + 12 * len(items)
+        )
+    except LLMUnavailable as exc:
+        reply, record["error"] = "", exc.reason
+    record["seconds"] = round(time.perf_counter() - started, 3)
+    verdicts = parse_verdicts(reply, len(items))
+    record["reply"], record["verdicts"] = reply, verdicts
+    return verdicts, record
 
 
 def parse_verdicts(reply: str, n: int) -> list[str | None]:

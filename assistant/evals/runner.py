@@ -8,6 +8,7 @@ the configured index. Exit status: 0 the gate passed, 1 it failed, 2 the suite c
 from __future__ import annotations
 
 import hashlib
+import statistics
 import sys
 import time
 from collections.abc import Iterator
@@ -130,6 +131,8 @@ def _run_suite(
     used = []
     if backend == "openai":
         used += [assistant.generator.answer_prompt, assistant.generator.rewrite_prompt]
+        if settings.second_reader:
+            used.append(assistant.generator.reader_prompt)
     if judge is not None:
         used += [judge.claim_prompt, judge.answer_prompt]
     meta: dict[str, Any] = {
@@ -221,6 +224,40 @@ def suite_hash(suite: Suite) -> str:
     return digest.hexdigest()
 
 
+def _second_reader(
+    settings: Settings, labelled: list[claims.LabelledClaim], statuses: list[str | None], out: TextIO
+) -> dict[str, Any] | None:
+    """With an LLM backend, each claim the offline check leaves unconfirmed is put to the model
+    as the answerer's second reader would put it (one call per claim, with its evidence); the
+    statuses are updated in place. Returns what the calls did."""
+    if not settings.second_reader:
+        return None
+    from ..answering import prompts
+    from ..answering.generative import second_reading
+    from ..answering.llm import ChatModel
+
+    model, prompt = ChatModel(settings), prompts.load("second_reader")
+    seconds, verdicts = [], []
+    for i, (claim, status) in enumerate(zip(labelled, statuses, strict=True)):
+        if status != "unconfirmed":
+            continue
+        (verdict,), record = second_reading(model, prompt, [(claim.claim, claim.evidence)])
+        seconds.append(record["seconds"])
+        verdicts.append(verdict)
+        statuses[i] = {"supported": "confirmed", "contradicted": None}.get(verdict or "", status)
+    print(f"  second reader ({settings.llm_model}): {len(verdicts)} calls", file=out)
+    return {
+        "model": settings.llm_model,
+        "prompt": prompt.describe(),
+        "calls": len(verdicts),
+        "supported": verdicts.count("supported"),
+        "contradicted": verdicts.count("contradicted"),
+        "not_stated": verdicts.count("not stated"),
+        "unusable": verdicts.count(None),
+        "seconds_median": round(statistics.median(seconds), 3) if seconds else None,
+    }
+
+
 def _run_claims(
     settings: Settings, suite: Suite, options: EvalOptions, out: TextIO
 ) -> tuple[list[str], list[CaseResult], dict[str, Any]]:
@@ -251,15 +288,19 @@ def _run_claims(
         reasons = [] if right else [f"{label} claim {verdict}; evidence: {c.evidence}"]
         elapsed = (time.perf_counter() - started) * 1000
         results.append(CaseResult(c.id, c.kind, c.claim, verdict, status is None, False, right, reasons, elapsed))
+    reader = _second_reader(settings, labelled, statuses, out) if settings.answer_backend == "openai" else None
     metrics = claims.status_metrics(labelled, statuses)
+    backend = "claim-check" if reader is None else "claim-check+second-reader"  # its own floors
     meta: dict[str, Any] = {
-        "suite": suite.name, "about": suite.about, "held_out": suite.held_out, "backend": "claim-check",
-        "model": None, "prompts": [], "golden": str(suite.golden), "golden_sha256": golden.file_hash(suite.golden),
+        "suite": suite.name, "about": suite.about, "held_out": suite.held_out, "backend": backend,
+        "model": reader["model"] if reader else None, "prompts": [reader["prompt"]] if reader else [],
+        "golden": str(suite.golden), "golden_sha256": golden.file_hash(suite.golden),
         "corpus": " + ".join(map(str, suite.corpus)) if suite.corpus else str(settings.index_dir),
         "thresholds": limits.to_json() | {"meta": None}, "assistant_version": __version__,
+        "second_reader": reader,
     }  # fmt: skip
-    floors = gate.Floors.load(options.floors, suite.name, "claim-check")
-    failures = gate.check(metrics, floors, results, None, "claim-check")
+    floors = gate.Floors.load(options.floors, suite.name, backend)
+    failures = gate.check(metrics, floors, results, None, backend)
     report.write(options.report_dir / suite.name, results, metrics, meta, failures)
     label = "held out" if suite.held_out else "not held out"
     print(f"\n== {suite.name} ({label}; claim check): {sum(r.passed for r in results)}/{len(results)} right", file=out)
