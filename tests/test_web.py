@@ -465,16 +465,22 @@ NEW_USER_DOCS = {
 }
 
 
+def new_user_index(root: Path) -> tuple[Path, Path]:
+    """A new user's documents written to a folder and indexed: (corpus folder, index folder)."""
+    corpus = root / "mydocs"
+    corpus.mkdir()
+    for name, text in NEW_USER_DOCS.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    index = root / "index"
+    ingest(Settings(index_dir=index, corpus_dir=corpus), progress=False)
+    return corpus, index
+
+
 def test_a_new_user_on_their_own_documents(browser, tmp_path: Path) -> None:
     """A new user's path, on documents the test writes (not the seeds): their folder indexed and
     served, the page titled from settings, an answer that is seen being written, a citation
     opened from the keyboard with its passage titled without Markdown marks."""
-    corpus = tmp_path / "mydocs"
-    corpus.mkdir()
-    for name, text in NEW_USER_DOCS.items():
-        (corpus / name).write_text(text, encoding="utf-8")
-    index = tmp_path / "index"
-    ingest(Settings(index_dir=index, corpus_dir=corpus), progress=False)
+    corpus, index = new_user_index(tmp_path)
     env = {"ASSISTANT_INDEX_DIR": str(index), "ASSISTANT_CORPUS_DIR": str(corpus), "ASSISTANT_TITLE": "HR help desk"}
     with assistant_server(tmp_path, env) as url:
         pg = browser.new_page()
@@ -624,12 +630,7 @@ def test_an_unconfirmed_sentence_is_marked_on_the_page_and_in_the_widget(browser
     from .llm_server import MODEL_ALIAS
     from .servers import free_port
 
-    corpus = tmp_path / "mydocs"
-    corpus.mkdir()
-    for name, text in NEW_USER_DOCS.items():
-        (corpus / name).write_text(text, encoding="utf-8")
-    index = tmp_path / "index"
-    ingest(Settings(index_dir=index, corpus_dir=corpus), progress=False)
+    corpus, index = new_user_index(tmp_path)
     port = free_port()
     sites = tmp_path / "sites.toml"
     sites.write_text(f'[sites.demo]\norigins = ["http://127.0.0.1:{port}"]\n')

@@ -117,9 +117,7 @@ class GenerativeAnswerer:
                 if sentences:
                     sentences[0] = sentences[0] | {"text": f"{CONFLICT_LEAD} {sentences[0]['text']}"}
             else:
-                notices.append(
-                    "The model reported a disagreement between the sources that the check could not confirm."
-                )
+                notices.append(UNCONFIRMED_CONFLICT)
         return Generated(Composed(text, citations, False, conflict, sentences), notices, record, draft)
 
     def read_again(self, snapshot: Snapshot, checked: Verification, chunks: list[Chunk]) -> None:
