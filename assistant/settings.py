@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -90,6 +90,11 @@ class Settings(BaseSettings):
     follow_outside_links: bool = Field(
         False, description="Ingest files that symbolic links point to outside the corpus."
     )
+    metrics: bool = Field(False, description="Serve Prometheus metrics at /metrics to anyone who can reach it.")
+    admin_token: SecretStr | None = Field(
+        None, description="Token for the operator's surface (/metrics when not public); unset: that surface is off."
+    )
+    log_questions: bool = Field(False, description="Put each question's text in the request log lines.")
     judge_model: str | None = Field(None, description="Model that grades answers in the judged eval tier.")
     judge_base_url: str | None = Field(None, description="OpenAI-compatible endpoint of the judge.")
     judge_api_key: str | None = Field(None, description="Key for the judge endpoint.")

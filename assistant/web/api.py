@@ -18,6 +18,7 @@ from ..errors import AssistantError, IndexMismatch, IndexMissing, InvalidQuestio
 from ..inputs import parse_json, validate_history, validate_question
 from ..pipeline import Assistant
 from ..settings import Settings
+from .observe import answered
 from .sites import FIRST_PARTY, Denied, Site, Sites, origin_of
 from .stream import events
 
@@ -116,6 +117,7 @@ def build_router(assistant: Assistant, settings: Settings, sites: Sites) -> APIR
             answer = await run_in_threadpool(assistant.ask, data["question"], data["history"])
         except AssistantError as exc:
             return _error(_status(exc), exc.message, cors(request, data["site"]))
+        answered(settings, request.scope.get("state"), answer, data["question"], data["site"])
         return JSONResponse(answer.to_json(), headers=cors(request, data["site"]))
 
     @router.post("/api/ask/stream")
@@ -130,6 +132,7 @@ def build_router(assistant: Assistant, settings: Settings, sites: Sites) -> APIR
                     payload: Any = {"text": value}
                 elif kind == "answer":
                     payload = value.to_json()
+                    answered(settings, request.scope.get("state"), value, data["question"], data["site"])
                 else:
                     payload = {"error": value}
                 yield f"event: {kind}\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"

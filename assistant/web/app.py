@@ -18,6 +18,9 @@ from ..pipeline import Assistant
 from ..settings import Settings
 from .api import build_router as api_router
 from .memory import ReleaseAfterPost, limit_arenas
+from .metrics import build_router as metrics_router
+from .metrics import prepare as prepare_metrics
+from .observe import RequestLog, configure_logging
 from .sites import Sites
 from .widget import build_router as widget_router
 
@@ -30,6 +33,7 @@ def create_app(settings: Settings) -> FastAPI:
     from .page import CSS, PLAIN_LABELS, build_page
 
     limit_arenas()  # in each worker process, before its request threads start
+    configure_logging()
     assistant = Assistant(settings)
     sites = Sites.load(settings.sites_file, settings.redis_url)
     try:
@@ -39,11 +43,13 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="Istanbul talks assistant", docs_url=None, redoc_url=None, openapi_url=None)
     app.include_router(api_router(assistant, settings, sites))
     app.include_router(widget_router(sites, settings.max_question_chars, settings.widget_demo))
+    app.include_router(metrics_router(settings, lambda: index_state(assistant)))
     theme = gr.themes.Default(
         font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"],
         font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
     )
     app.add_middleware(ReleaseAfterPost)
+    app.add_middleware(RequestLog, settings=settings)  # outermost: it times and labels everything
     return gr.mount_gradio_app(
         app,
         build_page(assistant, settings, sites),
@@ -66,6 +72,8 @@ def serve(settings: Settings) -> None:
     import uvicorn
 
     _check_port(settings.host, settings.port)
+    if settings.metrics or settings.admin_token:
+        prepare_metrics()  # before any worker imports prometheus_client
     forwarded = settings.forwarded_allow_ips.strip()
     options = {
         "host": settings.host,
@@ -100,6 +108,15 @@ def serve(settings: Settings) -> None:
 def worker_app() -> FastAPI:
     """The app of one worker process of ``serve --workers N``, with the parent's settings."""
     return create_app(Settings.model_validate(json.loads(os.environ[WORKER_SETTINGS])))
+
+
+def index_state(assistant: Assistant) -> tuple[int, int, float | None]:
+    """(documents, chunks, creation time) of the snapshot being served, for the metrics."""
+    from datetime import datetime
+
+    snapshot = assistant.retriever.snapshot
+    created = datetime.fromisoformat(snapshot.created).timestamp() if snapshot.created else None
+    return len(snapshot.docs), len(snapshot.chunks), created
 
 
 def _check_port(host: str, port: int) -> None:

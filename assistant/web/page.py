@@ -23,6 +23,7 @@ from ..settings import Settings
 from ..text.analysis import stopwords
 from ..text.names import name_runs
 from . import export, feedback
+from .observe import answered
 from .render import answer_html, error_html, sources_html
 from .sites import FIRST_PARTY, Denied, Sites
 from .stream import events
@@ -214,6 +215,7 @@ def build_page(assistant: Assistant, settings: Settings, sites: Sites) -> gr.Blo
                 for part in _rest_in_frames(draft, shown):  # an answer that came at once still streams in
                     time.sleep(REDRAW_SECONDS)
                     yield frame(part)
+                answered(settings, None, value, question, None)
                 data = value.to_json()
                 turns = [*turns, {"question": question, "answer": data}]
                 chat = [*chat, {"role": "assistant", "content": answer_html(data, len(turns) - 1)}]
