@@ -30,10 +30,10 @@ $(AXE):
 	npm install --silent --no-audit --no-fund --prefix $(VENV)/axe 'axe-core@^4.10'
 
 # Debian's chromium for the browser tests (Playwright drives it; it never downloads a browser),
-# and redis-server for the test of several workers sharing rate limits.
+# redis-server for the test of several workers sharing rate limits, and nginx in front of them.
 system-deps:
-	@{ command -v chromium && command -v redis-server && command -v npm; } >/dev/null 2>&1 || \
-	  { apt-get update && apt-get install -y --no-install-recommends chromium redis-server npm; }
+	@{ command -v chromium && command -v redis-server && command -v npm && { command -v nginx || test -x /usr/sbin/nginx; }; } >/dev/null 2>&1 || \
+	  { apt-get update && apt-get install -y --no-install-recommends chromium redis-server npm nginx; }
 
 # llama.cpp's OpenAI-compatible server for the LLM tests, built from source once per machine
 # into a wheel cache. Built for generic x86-64 (no -march=native): a VM may advertise CPU

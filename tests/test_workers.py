@@ -23,6 +23,7 @@ from assistant.settings import Settings
 from .conftest import ROOT, SEEDS
 from .servers import free_port
 from .test_retrieval import chroma_server  # noqa: F401  (a fixture: `chroma run` on loopback)
+from .test_web import browser  # noqa: F401  (a fixture: Debian's chromium through Playwright)
 from .web_support import assistant_server
 
 SITE_LIMIT = 10
@@ -218,3 +219,104 @@ def test_two_hosts_serve_more_than_one_and_fail_nothing(pair: dict) -> None:
     figures = {"one_host_rps": round(one_rate, 1), "two_hosts_rps": round(two_rate, 1),
                "ratio": round(two_rate / one_rate, 2), "requests": 120, "clients": 8, "errors": 0}  # fmt: skip
     (report / "workers.json").write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
+
+
+# ---------------------------------------------------------------- behind Debian's nginx
+
+PREFIX = "/assistant"
+FIRST_PARTY_LIMIT = 20
+
+
+@pytest.fixture(scope="module")
+def behind_nginx(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[dict[str, object]]:
+    """Two `assistant serve` processes under /assistant behind nginx, sharing Redis: what an
+    intranet runs."""
+    from .web_support import nginx
+
+    work = tmp_path_factory.mktemp("nginx")
+    ingest(Settings(index_dir=work / "index", corpus_dir=SEEDS), progress=False)
+    ports = [free_port(), free_port()]
+    origin = f"http://127.0.0.1:{free_port()}"  # nginx's, named in the sites file before it starts
+    env = {
+        "ASSISTANT_INDEX_DIR": str(work / "index"), "ASSISTANT_CORPUS_DIR": str(SEEDS),
+        "ASSISTANT_ROOT_PATH": PREFIX, "ASSISTANT_FORWARDED_ALLOW_IPS": "127.0.0.1",
+        "ASSISTANT_REDIS_URL": redis_url, "ASSISTANT_RATE_LIMIT": f"{FIRST_PARTY_LIMIT}/minute",
+        "ASSISTANT_WIDGET_DEMO": "true", "ASSISTANT_SITES_FILE": str(work / "sites.toml"),
+    }  # fmt: skip
+    (work / "sites.toml").write_text(f'[sites.demo]\norigins = ["{origin}"]\n')
+    with ExitStack() as stack:
+        urls = []
+        for i, port in enumerate(ports):
+            (work / f"host{i}").mkdir()
+            urls.append(stack.enter_context(assistant_server(work / f"host{i}", env | {"ASSISTANT_PORT": str(port)})))
+        public = stack.enter_context(nginx(work / "nginx", urls, PREFIX, port=int(origin.rsplit(":", 1)[1])))
+        yield {"public": public, "urls": urls, "work": work}
+
+
+def _from(address: str) -> httpx.Client:
+    """A client whose connections come from ``address`` (another loopback address)."""
+    return httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=60)
+
+
+def test_rate_limits_use_the_address_nginx_forwards(behind_nginx: dict) -> None:
+    """Each client address gets its own limit, whichever server answers; an X-Forwarded-For the
+    client writes itself changes nothing (nginx sets the header, the servers trust only nginx)."""
+    public = behind_nginx["public"]
+    with _from("127.0.0.2") as alice, _from("127.0.0.3") as bob:
+        first = [
+            alice.post(f"{public}/api/ask", json={"question": "Who is Medinsky?"}) for _ in range(FIRST_PARTY_LIMIT)
+        ]
+        assert [r.status_code for r in first] == [200] * FIRST_PARTY_LIMIT
+        assert re.fullmatch(r"[0-9a-f]{32}", first[0].headers["x-request-id"])  # nginx's $request_id, kept
+        spoofed = alice.post(
+            f"{public}/api/ask", json={"question": "Who is Medinsky?"}, headers={"X-Forwarded-For": "10.9.8.7"}
+        )
+        assert spoofed.status_code == 429 and spoofed.headers.get("retry-after")
+        assert bob.post(f"{public}/api/ask", json={"question": "Who is Medinsky?"}).status_code == 200
+
+
+def test_the_page_and_the_widget_work_through_nginx(browser, behind_nginx: dict) -> None:  # noqa: F811
+    from .test_web import ZELENSKY_ERDOGAN, ask_page, ask_widget, open_widget
+
+    public = behind_nginx["public"]
+    context = browser.new_context()
+    pg = context.new_page()
+    requests: list[str] = []
+    pg.on("request", lambda r: requests.append(r.url))
+    pg.goto(public + "/")
+    assert "Ankara" in ask_page(pg, ZELENSKY_ERDOGAN).inner_text()
+    assert all(u.startswith(public) for u in requests if not u.startswith(("data:", "blob:"))), requests
+    pg.goto(public + "/widget/demo")
+    assert "Ankara" in ask_widget(open_widget(pg), ZELENSKY_ERDOGAN).inner_text()
+    context.close()
+
+
+def test_streamed_answers_are_not_buffered_by_nginx(tmp_path: Path, llm_url: str, seed_settings: Settings) -> None:
+    """With a model that takes seconds to write, the first token reaches a client through nginx
+    long before the answer ends, as it does directly."""
+    from .llm_server import MODEL_ALIAS
+    from .web_support import nginx
+
+    env = {
+        "ASSISTANT_INDEX_DIR": str(seed_settings.index_dir), "ASSISTANT_ROOT_PATH": PREFIX,
+        "ASSISTANT_BACKEND": "openai", "OPENAI_BASE_URL": llm_url, "ASSISTANT_LLM_MODEL": MODEL_ALIAS,
+        "ASSISTANT_SECOND_READER": "false", "ASSISTANT_LLM_MAX_TOKENS": "120",
+    }  # fmt: skip
+    timings = {}
+    question = "Summarise everything the documents say about the talks in Istanbul."
+    with assistant_server(tmp_path, env) as direct, nginx(tmp_path / "nginx", [direct], PREFIX) as public:
+        for name, base in (("cold", direct), ("direct", direct), ("nginx", public)):  # cold: the prompt uncached
+            started = time.monotonic()
+            first = end = None
+            with httpx.stream("POST", f"{base}/api/ask/stream", json={"question": question}, timeout=300) as r:
+                for line in r.iter_lines():
+                    if line == "event: token" and first is None:
+                        first = time.monotonic() - started
+                    if line == "event: answer":
+                        end = time.monotonic() - started
+            assert first is not None and end is not None, name
+            timings[name] = (first, end)
+    print(f"first token / answer, seconds: {timings}")
+    for name in ("direct", "nginx"):
+        first, end = timings[name]
+        assert first < end / 2 and end - first > 1.0, (name, timings)  # tokens came while the model wrote

@@ -125,3 +125,57 @@ def axe_violations(pg: Any, impacts: tuple[str, ...] = ("critical", "serious")) 
         for v in found
         if v["impact"] in impacts
     ]
+
+
+# The README's nginx configuration, with the paths a test gives it. What matters for the
+# assistant: the prefix stripped by `proxy_pass .../;` (the servers run with
+# ASSISTANT_ROOT_PATH=/assistant), the client address set (not appended) in X-Forwarded-For and
+# trusted from nginx only (ASSISTANT_FORWARDED_ALLOW_IPS), streamed answers not buffered, and
+# each client kept on one server (ip_hash): the page's Gradio queue lives in one process, and a
+# question joined on one server is never answered on the stream of another.
+NGINX_SITE = """
+upstream assistant {{
+    ip_hash;
+{servers}
+}}
+server {{
+    listen 127.0.0.1:{port};
+    location {prefix}/ {{
+        proxy_pass http://assistant/;
+        proxy_http_version 1.1;
+        proxy_set_header Host $http_host;
+        proxy_set_header X-Forwarded-For $remote_addr;
+        proxy_set_header X-Forwarded-Proto $scheme;
+        proxy_set_header X-Request-ID $request_id;
+        proxy_buffering off;
+        proxy_read_timeout 300s;
+        client_max_body_size 1m;
+    }}
+}}
+"""
+
+
+@contextmanager
+def nginx(workdir: Path, upstreams: list[str], prefix: str = "/assistant", port: int | None = None) -> Iterator[str]:
+    """Debian's nginx on a loopback port in front of ``upstreams`` (base URLs) under ``prefix``."""
+    import shutil
+
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    assert Path(binary).exists(), "nginx is installed by `make system-deps` (Debian package nginx)"
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
+    servers = "\n".join(f"    server {u.removeprefix('http://').rstrip('/')};" for u in upstreams)
+    temp = " ".join(
+        f"{kind}_temp_path {workdir}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    conf = workdir / "nginx.conf"
+    conf.write_text(
+        f"worker_processes 1;\npid {workdir}/nginx.pid;\nerror_log {workdir}/error.log;\nevents {{}}\n"
+        f"http {{\n    access_log {workdir}/access.log;\n    {temp}\n"
+        + NGINX_SITE.format(servers=servers, port=port, prefix=prefix)
+        + "}\n"
+    )
+    url = f"http://127.0.0.1:{port}{prefix}"
+    cmd = [binary, "-p", str(workdir), "-c", str(conf), "-g", "daemon off;"]
+    with running(cmd, workdir / "nginx.log", f"{url}/api/health", timeout=30):
+        yield url
