@@ -114,6 +114,12 @@ AXE = Path(os.environ.get("ASSISTANT_TEST_AXE", ROOT / ".venv" / "axe" / "node_m
 def axe_violations(pg: Any, impacts: tuple[str, ...] = ("critical", "serious")) -> list[dict[str, Any]]:
     """axe-core's violations of the page (or frame) ``pg`` at the given impacts: rule id, impact,
     and the first offending elements of each."""
+    # Colours are read mid-fade otherwise (a loaded machine catches a message fading in).
+    pg.wait_for_function(
+        "() => document.getAnimations().every(a => a.playState !== 'running'"
+        " || (a.effect && a.effect.getTiming().iterations === Infinity))",
+        timeout=10_000,
+    )
     pg.add_script_tag(path=str(AXE))
     found = pg.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
     return [

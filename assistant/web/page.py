@@ -46,7 +46,7 @@ footer, footer a, footer button { color: #374151 !important; opacity: 1 !importa
 .reply-refusal { border-left: 4px solid #64748b; padding-left: 8px; color: #334155; font-style: italic; }
 .badge-refusal { background: #e2e8f0; color: #334155; font-style: normal; }
 .reply-conflict { border-left: 4px solid #d97706; padding-left: 8px; }
-.badge-conflict { background: #fef3c7; color: #92400e; }
+.badge-conflict { background: #fef3c7; color: #7c2d12; }
 .reply-error { border-left: 4px solid #dc2626; padding-left: 8px; color: #7f1d1d; }
 .badge-error { background: #fee2e2; color: #991b1b; }
 .reply .notice { font-size: 0.85em; color: #7c2d12; margin-top: 6px; }
