@@ -36,10 +36,9 @@ from ..text.normalise import words
 from ..text.quantities import DATE_WORD, MONTHS, WEEKDAYS, YEAR
 from .question import light_terms
 from .signals import term_credit
-from .values import Value, name_key, values
+from .values import SPELLING, Value, name_key, values
 
 THRESHOLDS = "claim_check.json"
-SPELLING = 0.8  # difflib ratio at which two words are one word spelled two ways ("defence"/"defense")
 PAIR_DISTANCE = 4
 CONFIRMED, UNCONFIRMED = "confirmed", "unconfirmed"
 
@@ -193,8 +192,8 @@ def contradiction(claim: str, evidence: str, context: set[str], passage: str = "
     title = _title_clash(claim, evidence)
     if title:
         return _Values(title)
-    terms = set(content_terms(claim))
-    shared = {t for t in terms if term_credit(t, pool)} - claim_names
+    claim_terms = content_terms(claim)
+    shared = {t for t in claim_terms if term_credit(t, pool)} - claim_names
     flipped = [t for t in shared if _flipped(polarity(claim, {t}), polarity(evidence, {t}))]
     if shared and len(flipped) * 2 > len(shared):
         return _Values("the passage says the opposite (negation)")
@@ -202,7 +201,7 @@ def contradiction(claim: str, evidence: str, context: set[str], passage: str = "
         if not is_negated(whole):
             return _Values("the passage does not state the negation")
         doubt = doubt or "the cited sentence does not state the negation"
-    opposite = _opposite(content_terms(claim), analyse(evidence), pool)
+    opposite = _opposite(claim_terms, analyse(evidence), pool)
     if opposite:
         return _Values(f"the passage states the opposite of {opposite!r}")
     others = [v for offset, v in values(evidence, "name") if not any(_found(w, claim_names) for w in v.key)]
@@ -232,9 +231,6 @@ def _sort(value: Value) -> str:
     if low in MONTHS:
         return "month"
     return "weekday" if low.rstrip("s") in WEEKDAYS or low.startswith("weekend") else value.kind
-
-
-_TITLE_GAP = regex.compile(r"^[\s,]*$")
 
 
 def _titles(text: str) -> dict[frozenset[str], tuple[list[str], bool]]:

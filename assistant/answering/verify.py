@@ -25,7 +25,6 @@ from ..text.sentences import Span
 from . import check
 from .candidates import names_in, sentence_context, sentences_of
 from .citations import MARKER, CitationList, answer_sentences
-from .question import light_terms
 
 _NUMBER = re.compile(r"\d[\d,.]*")
 # "The sources disagree: one source says ..." carries nothing to check on either side.
@@ -116,13 +115,14 @@ def verify(snapshot: Snapshot, answer: str, sources: list[Chunk], max_sentences:
             dropped.append({"sentence": sentence, "reason": not_an_answer, "support": 0.0})
             continue
         seen.add(key)
-        sides = parsed.sides
-        if not sides and disagreement and len(valid) == 1 and not is_negated(claim) and _side_values(sentence):
-            side_hit = _sides_supported([(sentence, valid)], units)
-            if not side_hit[1]:
-                sides = [(sentence, valid)]  # "Another report says Porto [2]."
-        if sides and valid:  # "A says X [1], while B says Y [2]": each side by its own passage
-            found, side_problem = _sides_supported(sides, units)
+        sided = None
+        if parsed.sides and valid:  # "A says X [1], while B says Y [2]": each side by its own passage
+            sided = _sides_supported(parsed.sides, units)
+        elif not parsed.sides and disagreement and len(valid) == 1 and not is_negated(claim) and _side_values(sentence):
+            one = _sides_supported([(sentence, valid)], units)  # "Another report says Porto [2]."
+            sided = one if one[1] is None else None  # not stated: read as an ordinary sentence
+        if sided is not None:
+            found, side_problem = sided
             if side_problem:
                 dropped.append({"sentence": sentence, "reason": side_problem, "support": 0.0})
             else:
@@ -170,7 +170,7 @@ def _not_an_answer(claim: str, sentence: str, repeated: bool, full: bool) -> str
         return "a question, not an answer"
     if repeated:
         return "repeats an earlier sentence"
-    if len([t for t in analyse(claim) if t not in light_terms()]) < 2 or sentence.rstrip(".").endswith(":"):
+    if len(check.content_terms(claim)) < 2 or sentence.rstrip(".").endswith(":"):
         return "too short to check"
     if full:
         return "past the answer's sentence cap"
