@@ -163,16 +163,16 @@ def server(env: dict[str, str], runs: int = 3) -> dict[str, Any]:
         port = probe.getsockname()[1]
     env = {**env, "ASSISTANT_RATE_LIMIT": "1000000/minute"}  # the bench is one client asking fast
     cmd = [sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = tempfile.TemporaryFile()  # noqa: SIM115  (not a pipe: one nobody reads fills with the JSON log)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         t0 = time.perf_counter()
         with httpx.Client(timeout=60) as client:
             while True:
                 if proc.poll() is not None:
-                    raise RuntimeError(
-                        f"assistant serve exited: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}"
-                    )
+                    log.seek(0)
+                    raise RuntimeError(f"assistant serve exited: {log.read().decode(errors='replace')[-2000:]}")
                 try:
                     if client.get(f"{base}/api/health").status_code == 200:
                         break
@@ -193,6 +193,7 @@ def server(env: dict[str, str], runs: int = 3) -> dict[str, Any]:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+        log.close()
 
 
 def serving(settings: Settings, runs: int = 3) -> dict[str, Any]:

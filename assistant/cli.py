@@ -204,6 +204,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         sites_file=args.sites,
         workers=args.workers,
         redis_url=args.redis_url,
+        watch=args.watch,
     )
     serve(settings)
     return 0
@@ -292,6 +293,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sites", help="TOML file of sites allowed to embed the widget (env ASSISTANT_SITES_FILE)")
     p.add_argument("--workers", type=int, help="server processes on the port (env ASSISTANT_WORKERS, default 1)")
     p.add_argument("--redis-url", help="Redis for shared rate limits and panel keys (env ASSISTANT_REDIS_URL)")
+    p.add_argument(
+        "--watch", action="store_true", default=None,
+        help="ingest the corpus folder again whenever a file in it changes (env ASSISTANT_WATCH)",
+    )  # fmt: skip
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("eval", parents=[common], help="run the golden Q&A set and gate on it")

@@ -26,7 +26,7 @@ from .errors import IndexMismatch
 from .indexing import snapshot as snapshots
 from .indexing.embedder import check_same, make_embedder
 from .indexing.retrieve import Retriever
-from .indexing.vectors import VectorStore, connect
+from .indexing.vectors import VectorStore, connect, sees
 from .inputs import validate_question
 from .models import Answer, Retrieved
 from .settings import Settings
@@ -80,8 +80,9 @@ class Assistant:
         if self._retriever is None or self._retriever.snapshot.name != name:
             snap = snapshots.load(index_dir)
             check_same(snap.embedder, self._embedder)
-            if self._client is None:
-                self._client = connect(self.settings)
+            stale = self._retriever is not None and name is not None and not sees(self.settings, name)
+            if self._client is None or stale:  # stale: another process stored the new vectors
+                self._client = connect(self.settings, fresh=stale)
             try:
                 store = VectorStore.open(self._client, snap.collection, self._embedder, create=False)
             except ValueError as exc:  # Chroma's own embedder-conflict check

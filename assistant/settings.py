@@ -6,6 +6,7 @@ package reads the environment.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Literal
 
@@ -92,9 +93,18 @@ class Settings(BaseSettings):
     )
     metrics: bool = Field(False, description="Serve Prometheus metrics at /metrics to anyone who can reach it.")
     admin_token: SecretStr | None = Field(
-        None, description="Token for the operator's surface (/metrics when not public); unset: that surface is off."
+        None,
+        description="Token for the operator's surface (documents API and page, /metrics when not public); "
+        "unset: that surface is off.",
     )
     log_questions: bool = Field(False, description="Put each question's text in the request log lines.")
+    watch: bool = Field(
+        False, description="While serving, ingest the corpus folder again whenever a file in it changes."
+    )
+    max_upload_bytes: int = Field(
+        50_000_000, ge=1024, le=1_000_000_000,
+        description="Largest upload (one or more documents) the admin API and the Documents view accept.",
+    )  # fmt: skip
     judge_model: str | None = Field(None, description="Model that grades answers in the judged eval tier.")
     judge_base_url: str | None = Field(None, description="OpenAI-compatible endpoint of the judge.")
     judge_api_key: str | None = Field(None, description="Key for the judge endpoint.")
@@ -145,6 +155,14 @@ class Settings(BaseSettings):
         if self.backend == "auto":
             return "openai" if (self.openai_base_url or self.openai_api_key) else "extractive"
         return self.backend
+
+    def handoff(self) -> str:
+        """These settings as JSON for a child process (a worker, a background ingest), secrets
+        included: pydantic's own dump masks them, which would hand a child "**********" as its
+        admin token."""
+        data = self.model_dump(mode="json")
+        data["admin_token"] = self.admin_token.get_secret_value() if self.admin_token else None
+        return json.dumps(data)
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A validated copy with CLI flags applied; ``None`` means "flag not given"."""

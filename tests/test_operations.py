@@ -58,6 +58,8 @@ def test_each_request_gets_an_id_and_one_json_line(tmp_path: Path, seed_settings
     assert lines[rid]["route"] == "/api/ask/stream" and lines[rid]["outcome"] in ("answered", "disagreement")
     assert all("question" not in line for line in lines.values())  # not logged unless asked for
     assert "time" in first and first["levelname"] == "INFO"
+    ready = [x for x in _lines(tmp_path / "server.log") if x.get("event") == "worker_ready"]
+    assert len(ready) == 1 and ready[0]["documents"] == 2 and ready[0]["snapshot"]  # start-up, same format
 
 
 def test_questions_are_logged_only_when_asked_for(tmp_path: Path, seed_settings: Settings) -> None:
@@ -87,21 +89,38 @@ def test_metrics_are_off_public_or_behind_the_admin_token(tmp_path: Path, seed_s
 def test_metrics_count_every_request_across_two_workers(tmp_path: Path, seed_settings: Settings) -> None:
     """Two worker processes behind one port; the counts add up to the requests made, whichever
     worker served each (multiprocess mode)."""
-    env = {"ASSISTANT_INDEX_DIR": str(seed_settings.index_dir), "ASSISTANT_METRICS": "true", "ASSISTANT_WORKERS": "2"}
+    env = {"ASSISTANT_INDEX_DIR": str(seed_settings.index_dir), "ASSISTANT_METRICS": "true", "ASSISTANT_WORKERS": "2",
+           "ASSISTANT_RATE_LIMIT": "100000/minute"}  # fmt: skip
     with assistant_server(tmp_path, env) as url:
         outcomes = {"answered": 0, "refused": 0, "disagreement": 0}
         with httpx.Client(timeout=60) as client:
-            for i in range(30):
+            for i in range(200):
                 data = client.post(url + "/api/ask", json={"question": QUESTIONS[i % 3]}).json()
                 outcomes["refused" if data["refused"] else "disagreement" if data["conflict"] else "answered"] += 1
             client.post(url + "/api/ask", json={"question": ""})
             text = client.get(url + "/metrics").text
-    assert _metric(text, "assistant_http_requests_total", route="/api/ask", status="200") == 30
+    assert _metric(text, "assistant_http_requests_total", route="/api/ask", status="200") == 200
     assert _metric(text, "assistant_http_requests_total", route="/api/ask", status="400") == 1
     for outcome, n in outcomes.items():
         assert _metric(text, "assistant_answers_total", outcome=outcome) == n, outcome
-    assert _metric(text, "assistant_http_request_duration_seconds_count", route="/api/ask") == 31
-    assert _metric(text, "assistant_stage_duration_seconds_count", stage="retrieve") == 30
+    assert _metric(text, "assistant_http_request_duration_seconds_count", route="/api/ask") == 201
+    assert _metric(text, "assistant_stage_duration_seconds_count", stage="retrieve") == 200
     assert _metric(text, "assistant_index_chunks") > 0
     lines = [x for x in _lines(tmp_path / "server.log") if x.get("route") == "/api/ask"]
-    assert len(lines) == 31  # one JSON line per request, whichever worker wrote it
+    assert len(lines) == 201  # one JSON line per request, whichever worker wrote it
+    print(
+        f"200 questions + 1 bad request, scraped: {outcomes}, http 200/400 = "
+        f"{_metric(text, 'assistant_http_requests_total', route='/api/ask', status='200'):.0f}/"
+        f"{_metric(text, 'assistant_http_requests_total', route='/api/ask', status='400'):.0f}"
+    )
+
+
+def test_workers_get_the_admin_token_itself_not_its_mask(tmp_path: Path, seed_settings: Settings) -> None:
+    """`serve --workers N` hands each worker its settings as JSON; pydantic masks secrets in its
+    own dump, which once made every worker's token "**********"."""
+    env = {"ASSISTANT_INDEX_DIR": str(seed_settings.index_dir), "ASSISTANT_WORKERS": "2",
+           "ASSISTANT_ADMIN_TOKEN": "s3cret-token"}  # fmt: skip
+    with assistant_server(tmp_path, env) as url, httpx.Client(timeout=30) as client:
+        for _ in range(4):  # whichever worker answers
+            assert client.get(url + "/metrics", headers={"Authorization": "Bearer **********"}).status_code == 401
+            assert client.get(url + "/metrics", headers={"Authorization": "Bearer s3cret-token"}).status_code == 200

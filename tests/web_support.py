@@ -137,7 +137,8 @@ def axe_violations(pg: Any, impacts: tuple[str, ...] = ("critical", "serious")) 
 # assistant: the prefix stripped by `proxy_pass .../;` (the servers run with
 # ASSISTANT_ROOT_PATH=/assistant), the client address set (not appended) in X-Forwarded-For and
 # trusted from nginx only (ASSISTANT_FORWARDED_ALLOW_IPS), streamed answers not buffered, and
-# each client kept on one server (ip_hash): the page's Gradio queue lives in one process, and a
+# larger bodies only where documents are uploaded, and each client kept on one server
+# (ip_hash): the page's Gradio queue lives in one process, and a
 # question joined on one server is never answered on the stream of another.
 NGINX_SITE = """
 upstream assistant {{
@@ -156,6 +157,14 @@ server {{
         proxy_buffering off;
         proxy_read_timeout 300s;
         client_max_body_size 1m;
+        location {prefix}/api/admin/ {{
+            proxy_pass http://assistant/api/admin/;
+            client_max_body_size 50m;
+        }}
+        location {prefix}/gradio_api/upload {{
+            proxy_pass http://assistant/gradio_api/upload;
+            client_max_body_size 50m;
+        }}
     }}
 }}
 """

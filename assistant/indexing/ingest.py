@@ -30,7 +30,7 @@ from ..text.scripts import document_scripts
 from . import corpus, snapshot
 from .chunking import chunk_document, make_splitter
 from .embedder import check_same, describe, make_embedder
-from .vectors import VectorStore, connect
+from .vectors import VectorStore, connect, wrote
 
 PENDING = "pending.json"
 SEGMENT_CHUNKS = 25_000  # new chunks per segment: bounds ingest memory, keeps segments few
@@ -87,6 +87,7 @@ def ingest(
     before_swap: Callable[[], None] | None = None,
     allow_empty: bool = False,
     announce: Callable[[str], None] | None = None,
+    on_progress: Callable[[dict[str, object]], None] | None = None,
 ) -> IngestReport:
     """Make the index mirror ``paths`` (default: the corpus folder).
 
@@ -96,12 +97,14 @@ def ingest(
     vectors and segments are stored and before the snapshot swap; tests use it to simulate a
     crash at the worst moment. ``announce`` is told, before the index changes, which documents
     are about to be removed (those not in ``paths``): nothing a user ingested goes silently.
+    ``on_progress`` hears how far it got (phase, documents read of found, chunks embedded),
+    for a server to show an ingest it started.
     """
     started = time.perf_counter()
     index_dir = Path(settings.index_dir)
     roots = paths or [Path(settings.corpus_dir)]
     report = IngestReport()
-    phase = _Phases(report.phases)
+    phase = _Phases(report.phases, on_progress)
     with _lock(index_dir):
         old = (
             None if rebuild or snapshot.stored_format(index_dir) not in snapshot.READS else snapshot.manifest(index_dir)
@@ -126,6 +129,7 @@ def ingest(
         found = list(corpus.discover(roots, settings.follow_outside_links))
         report.failed += [f for f in found if isinstance(f, DocumentError)]
         sources = [f for f in found if isinstance(f, corpus.Source)]
+        phase.found(len(sources))
         if not sources and old is not None and old.docs and not allow_empty:
             raise EmptyCorpus(
                 f"No documents were found in {', '.join(map(str, roots))}; ingesting it would remove all "
@@ -142,6 +146,7 @@ def ingest(
             phase("read and chunk")
             for n in store.upsert(batch.chunks, ef):
                 bar.update(n)
+                phase.embedded(n)
             phase("embed and store vectors")
             name, info = snapshot.write_segment(index_dir, batch.chunks, batch.texts)
             segments[name] = info
@@ -158,6 +163,7 @@ def ingest(
                 )
                 continue
             seen_paths[source.doc_id] = source.path
+            phase.read_one()
             prior = old.docs.get(source.doc_id) if old else None
             try:
                 doc = corpus.read(source)
@@ -209,6 +215,7 @@ def ingest(
         report.snapshot = snapshot.write(
             index_dir, collection=collection, embedder=describe(ef), docs=docs, segments=segments
         )
+        wrote(report.snapshot)  # this process's Chroma client sees these vectors: no reopen needed
         phase("write snapshot")
         if old is not None:
             live = _chunk_ids(docs)
@@ -314,16 +321,46 @@ def _compact(index_dir: Path, docs: dict[str, snapshot.DocEntry], segments: dict
 
 
 class _Phases:
-    """Accumulates the seconds since the previous call under each phase's name."""
+    """Accumulates the seconds since the previous call under each phase's name, and tells
+    ``listener`` how far the ingest got (at most every :data:`PROGRESS_EVERY` seconds, and at
+    each phase's end)."""
 
-    def __init__(self, into: dict[str, float]) -> None:
+    def __init__(self, into: dict[str, float], listener: Callable[[dict[str, object]], None] | None) -> None:
         self.into = into
         self.last = time.perf_counter()
+        self.listener = listener
+        self.told = 0.0
+        self.state: dict[str, object] = {"phase": "open previous snapshot", "documents": 0, "read": 0, "embedded": 0}
 
     def __call__(self, name: str) -> None:
         now = time.perf_counter()
         self.into[name] = self.into.get(name, 0.0) + now - self.last
         self.last = now
+        self._tell(name, force=True)
+
+    def found(self, documents: int) -> None:
+        self.state["documents"] = documents
+        self._tell("read and chunk", force=True)
+
+    def read_one(self) -> None:
+        self.state["read"] = int(self.state["read"]) + 1  # type: ignore[call-overload]
+        self._tell("read and chunk")
+
+    def embedded(self, chunks: int) -> None:
+        self.state["embedded"] = int(self.state["embedded"]) + chunks  # type: ignore[call-overload]
+        self._tell("embed and store vectors")
+
+    def _tell(self, phase: str, force: bool = False) -> None:
+        if self.listener is None:
+            return
+        now = time.perf_counter()
+        if force or now - self.told >= PROGRESS_EVERY:
+            self.state["phase"] = phase
+            self.told = now
+            self.listener(dict(self.state))
+
+
+PROGRESS_EVERY = 0.5  # seconds between progress reports within a phase
 
 
 def _chunk_ids(docs: dict[str, snapshot.DocEntry]) -> set[str]:

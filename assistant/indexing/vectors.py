@@ -23,9 +23,27 @@ from ..errors import AssistantError, IndexMissing
 from ..models import Chunk
 from ..settings import Settings
 
+_WRITTEN: set[str] = set()  # snapshots whose vectors this process stored through its own Chroma
 
-def connect(settings: Settings) -> ClientAPI:
-    """A Chroma client with telemetry off; the embedded one stores under ``index/chroma``."""
+
+def wrote(snapshot: str) -> None:
+    """Remember that this process stored ``snapshot``'s vectors (an ingest run here)."""
+    _WRITTEN.add(snapshot)
+
+
+def sees(settings: Settings, snapshot: str) -> bool:
+    """Whether a client this process already holds sees ``snapshot``'s vectors. A Chroma server
+    is one truth for every client; embedded Chroma keeps each collection's vectors in the memory
+    of the process that opened it and never notices what another process (an ``assistant
+    ingest`` in a shell, another worker) stored since, so only snapshots stored here qualify."""
+    return bool(settings.chroma_url) or snapshot in _WRITTEN
+
+
+def connect(settings: Settings, *, fresh: bool = False) -> ClientAPI:
+    """A Chroma client with telemetry off; the embedded one stores under ``index/chroma``.
+    ``fresh``: embedded Chroma shares one in-memory view per folder and process; drop it, so the
+    client reads what other processes stored (the old view stays with whoever still holds it;
+    its memory is not all given back, ~45 MB per reopen at 60,000 vectors, measured)."""
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_url:
         url = urlparse(settings.chroma_url)
@@ -43,6 +61,10 @@ def connect(settings: Settings) -> ClientAPI:
             ) from exc
     path = Path(settings.index_dir) / "chroma"
     path.mkdir(parents=True, exist_ok=True)
+    if fresh:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient._identifier_to_system.pop(str(path), None)
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
 

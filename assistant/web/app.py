@@ -14,13 +14,15 @@ import socket
 from fastapi import FastAPI
 
 from ..errors import AssistantError, PortInUse
+from ..indexing.background import BackgroundIngest
 from ..pipeline import Assistant
 from ..settings import Settings
+from .admin import build_router as admin_router
 from .api import build_router as api_router
 from .memory import ReleaseAfterPost, limit_arenas
 from .metrics import build_router as metrics_router
 from .metrics import prepare as prepare_metrics
-from .observe import RequestLog, configure_logging
+from .observe import RequestLog, configure_logging, recorder
 from .sites import Sites
 from .widget import build_router as widget_router
 
@@ -36,11 +38,19 @@ def create_app(settings: Settings) -> FastAPI:
     configure_logging()
     assistant = Assistant(settings)
     sites = Sites.load(settings.sites_file, settings.redis_url)
+    log = logging.getLogger("assistant.server")
     try:
-        _ = assistant.retriever  # open the index now: the server is ready when it says so
+        snapshot = assistant.retriever.snapshot  # open the index now: the server is ready when it says so
+        log.info(
+            "worker ready",
+            extra={"event": "worker_ready", "pid": os.getpid(), "snapshot": snapshot.name,
+                   "documents": len(snapshot.docs), "chunks": len(snapshot.chunks), "backend": settings.answer_backend},
+        )  # fmt: skip
     except AssistantError as exc:  # no index yet: the page and /api/health say so in plain words
-        logging.getLogger(__name__).warning("%s", exc.message)
+        log.warning("no index", extra={"event": "worker_ready", "pid": os.getpid(), "error": exc.message})
     app = FastAPI(title="Istanbul talks assistant", docs_url=None, redoc_url=None, openapi_url=None)
+    runner = background_ingest(settings)
+    app.include_router(admin_router(settings, runner))  # before the API's catch-all 404 for /api/...
     app.include_router(api_router(assistant, settings, sites))
     app.include_router(widget_router(sites, settings.max_question_chars, settings.widget_demo))
     app.include_router(metrics_router(settings, lambda: index_state(assistant)))
@@ -52,7 +62,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(RequestLog, settings=settings)  # outermost: it times and labels everything
     return gr.mount_gradio_app(
         app,
-        build_page(assistant, settings, sites),
+        build_page(assistant, settings, sites, runner),
         path="/",
         theme=theme,
         css=CSS,
@@ -62,6 +72,7 @@ def create_app(settings: Settings) -> FastAPI:
         ssr_mode=False,
         pwa=False,
         mcp_server=False,
+        max_file_size=settings.max_upload_bytes,  # the Documents view's uploads
     )
 
 
@@ -74,6 +85,11 @@ def serve(settings: Settings) -> None:
     _check_port(settings.host, settings.port)
     if settings.metrics or settings.admin_token:
         prepare_metrics()  # before any worker imports prometheus_client
+    if settings.watch:  # one watcher for all workers, in this process
+        from ..indexing import watch
+
+        configure_logging()
+        watch.start(settings.corpus_dir, background_ingest(settings))
     forwarded = settings.forwarded_allow_ips.strip()
     options = {
         "host": settings.host,
@@ -93,7 +109,7 @@ def serve(settings: Settings) -> None:
                 flush=True,
             )
         Sites.load(settings.sites_file, settings.redis_url)  # a bad sites file or Redis stops us here, once
-        os.environ[WORKER_SETTINGS] = settings.model_dump_json()
+        os.environ[WORKER_SETTINGS] = settings.handoff()
         print(
             f"Serving on http://{settings.host}:{settings.port}{settings.root_path}/ with {settings.workers} workers",
             flush=True,
@@ -108,6 +124,12 @@ def serve(settings: Settings) -> None:
 def worker_app() -> FastAPI:
     """The app of one worker process of ``serve --workers N``, with the parent's settings."""
     return create_app(Settings.model_validate(json.loads(os.environ[WORKER_SETTINGS])))
+
+
+def background_ingest(settings: Settings) -> BackgroundIngest:
+    """The process's runner of background ingests, counted in the metrics when they are on."""
+    metrics = recorder(settings)
+    return BackgroundIngest(settings, on_done=metrics.ingest if metrics is not None else None)
 
 
 def index_state(assistant: Assistant) -> tuple[int, int, float | None]:

@@ -62,6 +62,14 @@ class Metrics:
         self.documents = Gauge("assistant_index_documents", "Documents in the served snapshot", multiprocess_mode="max")
         self.chunks = Gauge("assistant_index_chunks", "Chunks in the served snapshot", multiprocess_mode="max")
         self.age = Gauge("assistant_index_snapshot_age_seconds", "Age of the served snapshot", multiprocess_mode="min")
+        self.ingests = Counter("assistant_ingests", "Background ingests by result (ok, failed)", ["result"])
+        self.ingest_time = Histogram(
+            "assistant_ingest_duration_seconds", "Background ingest time", buckets=(*LATENCY_BUCKETS, 300, 900, 3600)
+        )
+        self.ingest_documents = Counter(
+            "assistant_ingest_documents", "Documents background ingests added, updated, removed or could not read",
+            ["change"],
+        )  # fmt: skip
 
     def request(self, route: str, status: int, seconds: float) -> None:
         self.requests.labels(route, str(status)).inc()
@@ -77,6 +85,15 @@ class Metrics:
             self.sentences.labels(status).inc(n)
         if any(n.startswith("The language model failed") for n in answer.notices):
             self.llm_errors.inc()
+
+    def ingest(self, outcome: dict[str, Any]) -> None:
+        """A background ingest's outcome (:class:`~assistant.indexing.background.BackgroundIngest`)."""
+        self.ingests.labels("ok" if outcome.get("ok") else "failed").inc()
+        self.ingest_time.observe(float(outcome.get("seconds", 0.0)))
+        report = outcome.get("report") or {}
+        for change in ("added", "updated", "removed"):
+            self.ingest_documents.labels(change).inc(int(report.get(change, 0) or 0))
+        self.ingest_documents.labels("failed").inc(len(report.get("failed") or []))
 
     def index(self, documents: int, chunks: int, created: float | None) -> None:
         self.documents.set(documents)

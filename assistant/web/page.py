@@ -17,12 +17,14 @@ from typing import Any
 import gradio as gr
 
 from ..errors import AssistantError, InvalidQuestion
+from ..indexing.background import BackgroundIngest
 from ..inputs import parse_json, validate_history
 from ..pipeline import Assistant
 from ..settings import Settings
 from ..text.analysis import stopwords
 from ..text.names import name_runs
 from . import export, feedback
+from .documents_view import add_documents_view
 from .observe import answered
 from .render import answer_html, error_html, sources_html
 from .sites import FIRST_PARTY, Denied, Sites
@@ -33,6 +35,9 @@ EXPORT_DIR = Path(tempfile.gettempdir()) / "istanbul-assistant-exports"
 
 CSS = """
 .index-status { margin: 0; font-size: 0.9em; color: #374151; }
+#admin-remove { background: #b91c1c; border-color: #b91c1c; color: #ffffff; }
+#admin-documents table { border-collapse: collapse; width: 100%; font-size: 0.9em; }
+#admin-documents th, #admin-documents td { border-bottom: 1px solid #e5e7eb; padding: 4px 8px; text-align: left; }
 .sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
   clip: rect(0, 0, 0, 0); white-space: nowrap; border: 0; }
 #ask { background: #1d4ed8; border-color: #1d4ed8; color: #ffffff; }
@@ -178,7 +183,9 @@ def _exports(turns: list[dict[str, Any]]) -> tuple[Any, Any]:
     return gr.update(value=str(md), interactive=True), gr.update(value=str(js), interactive=True)
 
 
-def build_page(assistant: Assistant, settings: Settings, sites: Sites) -> gr.Blocks:
+def build_page(
+    assistant: Assistant, settings: Settings, sites: Sites, runner: BackgroundIngest | None = None
+) -> gr.Blocks:
     def respond(question: str, chat: list[dict[str, Any]], state: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
         turns, owners = state["turns"], state["owners"]
         if not question.strip():  # no empty bubble, no thumbs: say what is missing
@@ -312,6 +319,8 @@ def build_page(assistant: Assistant, settings: Settings, sites: Sites) -> gr.Blo
         reset.click(clear, None, [*outputs, status], api_visibility="private")
         chatbot.like(on_like, [state], [status], api_visibility="private")
         gr.api(api_ask, api_name="ask")
+        if settings.admin_token is not None and runner is not None:
+            add_documents_view(settings, runner)
     return page
 
 
