@@ -9,7 +9,7 @@ from __future__ import annotations
 import unicodedata
 
 from .errors import InvalidQuestion
-from .text.normalise import words
+from .text.normalise import JOINERS, canonical, joiner_in_use, words
 
 
 def validate_question(question: object, max_chars: int) -> str:
@@ -28,12 +28,18 @@ def validate_question(question: object, max_chars: int) -> str:
             "The question contains something that is not valid text (a byte sequence that is not UTF-8). "
             "Retype it and ask again."
         )
-    bad = [ch for ch in question if unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\t\n\r"]
+    bad = [
+        ch
+        for i, ch in enumerate(question)
+        if unicodedata.category(ch) in ("Cc", "Cf")
+        and ch not in "\t\n\r"
+        and not (ch in JOINERS and joiner_in_use(question, i))
+    ]
     if bad:
         raise InvalidQuestion(
-            f"The question contains a control character (U+{ord(bad[0]):04X}). Remove it and ask again."
+            f"The question contains a control or invisible character (U+{ord(bad[0]):04X}). Remove it and ask again."
         )
-    cleaned = " ".join(question.split())
+    cleaned = " ".join(canonical(question).split())
     if not words(cleaned):
         raise InvalidQuestion("The question has no words in it. Type a question about the documents.")
     return cleaned

@@ -82,6 +82,12 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = Field(
         "", description="Proxy addresses whose X-Forwarded-For is trusted (comma-separated, or *); empty: none."
     )
+    header_timeout: float = Field(
+        10.0, gt=0, le=3600, description="Seconds a client has to send a request's headers before it is cut off."
+    )
+    body_timeout: float = Field(
+        30.0, gt=0, le=3600, description="Seconds a client may pause while sending a request body."
+    )
     workers: int = Field(1, ge=1, le=64, description="Server processes `assistant serve` starts on its port.")
     redis_url: str | None = Field(
         None,

@@ -4,6 +4,8 @@ through nginx in front of two hosts, and the page's Documents view in chromium."
 
 from __future__ import annotations
 
+import random
+import re
 import shutil
 import statistics
 import threading
@@ -15,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from assistant.indexing import manage
 from assistant.indexing.ingest import ingest
 from assistant.settings import Settings
 
@@ -296,3 +299,67 @@ def test_the_documents_view_uploads_and_removes(browser, tmp_path: Path) -> None
         _until(lambda: not _cites(url, "crowns"))
         assert not (corpus / NEW_DOC).exists()
         context.close()
+
+
+def test_fuzzed_uploads_never_get_a_5xx_or_python_text(tmp_path: Path) -> None:
+    """250 generated bad uploads and admin requests: names, bodies, types, tokens and forms."""
+    python_text = re.compile(r"Traceback|object has no attribute|(?:Type|Value|Key|Unicode\w*)Error|File \"")
+    corpus, index = _corpus_and_index(tmp_path)
+    before = _folder(corpus)
+    env = {"ASSISTANT_INDEX_DIR": str(index), "ASSISTANT_CORPUS_DIR": str(corpus), "ASSISTANT_ADMIN_TOKEN": TOKEN,
+           "ASSISTANT_MAX_UPLOAD_BYTES": "1000000"}  # fmt: skip
+    rng = random.Random(23)
+    names = ["../a.txt", "/abs.txt", "a/b.txt", "..", ".", "", " ", ".hidden.md", "x" * 300 + ".txt", "nul\x00.txt",
+             "tab\t.txt", "bidi\u202etxt.exe", "a.txt.meta.json", "a.exe", "a.TXT/..", "con.txt\\..\\x.txt", "a.pdf",
+             "a.html", "a.md", "😀" * 70 + ".txt"]  # fmt: skip
+    bodies = [b"", b"\x00" * 100, bytes(range(256)), b"\xff\xfe" + "text".encode("utf-16-le"), b"%PDF-1.4\n%%EOF",
+              b"<html><script>x</script></html>", b"   \n\t ", rng.randbytes(3000), b"ok " * 50_000]  # fmt: skip
+    problems, resets, stored = [], 0, set()
+    with assistant_server(tmp_path, env) as url, httpx.Client(base_url=url, timeout=60) as client:
+        for i in range(250):
+            try:
+                r = _fuzzed_request(client, rng, i, names, bodies)
+            except httpx.TransportError:  # refused before its body was read (401, 413): the client sees a reset
+                resets += 1
+                continue
+            if r.status_code >= 500 or python_text.search(r.text):
+                problems.append((i, r.status_code, r.text[:200]))
+            elif r.status_code == 202 and "stored" in r.json():  # a batch whose every file was a document
+                stored.update(d["id"] for d in r.json()["stored"])
+        assert httpx.get(url + "/api/health").status_code == 200
+    print(f"250 fuzzed admin requests: {len(problems)} problems, {resets} refused before their body was read, "
+          f"{len(stored)} valid files stored")  # fmt: skip
+    assert problems == [] and resets < 50
+    assert "Traceback" not in (tmp_path / "server.log").read_text()
+    now = _folder(corpus)
+    assert set(now) == set(before) | stored and all(now[k] == v for k, v in before.items())
+    for name in stored:  # what was let in reads as a document, with a plain name
+        assert corpus_reads(corpus / name) and manage.check_name(name) == name
+
+
+def corpus_reads(path: Path) -> bool:
+    from assistant.indexing import corpus
+
+    return bool(corpus.read(corpus.Source(path, path.name)).text.strip())
+
+
+def _fuzzed_request(
+    client: httpx.Client, rng: random.Random, i: int, names: list[str], bodies: list[bytes]
+) -> httpx.Response:
+    """One bad upload, odd form or removal of something that is not a document."""
+    kind = i % 5
+    headers = dict(AUTH) if rng.random() > 0.1 else {"Authorization": rng.choice(["Bearer", "Bearer x y", "x" * 9000])}
+    if kind <= 2:  # uploads of bad files, one or several
+        files = [("files", (rng.choice(names), rng.choice(bodies), "text/plain")) for _ in range(rng.randint(1, 3))]
+        if rng.random() < 0.3:  # a good file beside them changes nothing either
+            files.append(("files", (f"fine-{i}.txt", NEW_TEXT.encode(), "text/plain")))
+        r = client.post("/api/admin/documents", headers=headers, files=files)
+    elif kind == 3:  # raw bodies under multipart and other types
+        ctype = rng.choice(["multipart/form-data", "multipart/form-data; boundary=", "application/json",
+                                "multipart/form-data; boundary=zz", "multipart/mixed; boundary=zz"])  # fmt: skip
+        raw = rng.choice([b"--zz\r\n", b"--zz--", rng.randbytes(500), b'{"files": 1}'])
+        r = client.post("/api/admin/documents", headers={**headers, "Content-Type": ctype}, content=raw)
+    else:  # removals of things that are not documents
+        target = rng.choice(["..%2F..%2Fetc%2Fpasswd", "%00", "a" * 300, "%2e%2e/x", "nope.txt", "%2Fetc%2Fhosts"])
+        r = client.delete(f"/api/admin/documents/{target}", headers=headers)
+    return r

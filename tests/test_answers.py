@@ -252,3 +252,9 @@ def test_answers_keep_to_their_sentence_cap(seed_settings, cap: int) -> None:
     ):
         answer = assistant.ask(question)
         assert len(re.findall(r"\[\d+\]", answer.answer)) <= cap, (question, answer.answer)
+
+
+def test_a_full_width_question_is_answered_as_its_plain_twin(seed_assistant: Assistant) -> None:
+    plain = seed_assistant.ask("Who leads the Ukrainian delegation?")
+    wide = seed_assistant.ask("Ｗｈｏ ｌｅａｄｓ ｔｈｅ Ｕｋｒａｉｎｉａｎ ｄｅｌｅｇａｔｉｏｎ？")
+    assert wide.answer == plain.answer and wide.citations and not wide.refused

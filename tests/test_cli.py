@@ -67,8 +67,8 @@ def test_history_file(seed_settings: Settings, tmp_path: Path) -> None:
         ("", "The question is empty"),
         ("   \t  ", "The question is empty"),
         ("x" * 1001, "the limit is 1,000"),
-        ("Who leads\x07 the delegation?", "control character (U+0007)"),
-        ("Who\x1b[31m leads?", "control character (U+001B)"),
+        ("Who leads\x07 the delegation?", "invisible character (U+0007)"),
+        ("Who\x1b[31m leads?", "invisible character (U+001B)"),
         ("?!?", "no words"),
     ],
 )

@@ -20,20 +20,25 @@ from .web_support import assistant_server
 
 pytestmark = pytest.mark.server
 ALLOWED = "https://intranet.example.com"
+SIGNED_SECRET = "a-shared-secret-of-the-intranet-server-0123456789abcdef"
 PYTHON_TEXT = re.compile(r"Traceback|object has no attribute|(?:Type|Value|Key|Recursion|Unicode\w*)Error|File \"")
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, seed_settings: Settings) -> Iterator[dict[str, object]]:
     work = tmp_path_factory.mktemp("hard")
-    (work / "sites.toml").write_text(f'[sites.tight]\norigins = ["{ALLOWED}"]\nrate_limit = "3/minute"\n')
+    (work / "sites.toml").write_text(
+        f'[sites.tight]\norigins = ["{ALLOWED}"]\nrate_limit = "3/minute"\n\n'
+        f'[sites.panels]\norigins = ["{ALLOWED}"]\nrate_limit = "3/minute"\n\n'
+        f'[sites.signed]\norigins = ["{ALLOWED}"]\nsecret = "{SIGNED_SECRET}"\n'
+    )
     env = {
         "ASSISTANT_INDEX_DIR": str(seed_settings.index_dir),
         "ASSISTANT_SITES_FILE": str(work / "sites.toml"),
         "ASSISTANT_RATE_LIMIT": "100000/minute",
     }
     with assistant_server(work, env, keep_process=True) as (url, proc):
-        yield {"url": url, "pid": proc.pid}
+        yield {"url": url, "pid": proc.pid, "log": work / "server.log"}
 
 
 def _rss_mib(pid: int) -> float:
@@ -226,3 +231,106 @@ def test_a_widget_without_a_sites_file_is_told_why_in_plain_words(tmp_path) -> N
         Sites.load(sites_file).get(None)
     with pytest.raises(Denied, match="Unknown site 'wiki'"):
         Sites.load(sites_file).get("wiki")
+
+
+# ---------------------------------------------------------------- third pass (issue 23)
+
+
+def test_a_signed_token_with_a_malformed_exp_is_a_plain_401(server: dict) -> None:
+    import jwt
+
+    for exp in (str(int(time.time()) + 600), [1], {"at": 1}, 1e400):
+        token = jwt.encode({"site": "signed", "exp": exp}, SIGNED_SECRET, algorithm="HS256")
+        r = post(f"{server['url']}/api/ask", {"question": "Who met Rubio?", "site": "signed"},
+                 Origin=ALLOWED, Authorization=f"Bearer {token}")  # fmt: skip
+        error = r.json()["error"]
+        assert r.status_code == 401 and ("malformed" in error or "not valid" in error), r.text
+        panel = httpx.get(f"{server['url']}/widget/panel", params={"site": "signed", "token": token}, timeout=30)
+        assert panel.status_code == 401 and not PYTHON_TEXT.search(panel.text)
+    assert "Traceback" not in Path(server["log"]).read_text()
+
+
+def _panel_token(server: dict) -> str:
+    r = httpx.get(f"{server['url']}/widget/panel", params={"site": "panels"}, headers={"Referer": ALLOWED + "/hr"})
+    assert r.status_code == 200, r.text
+    return re.search(r'data-token="([^"]+)"', r.text).group(1)  # type: ignore[union-attr]
+
+
+def test_a_panel_token_is_kept_to_its_origin_and_panels_are_rate_limited(server: dict) -> None:
+    token = _panel_token(server)
+    ask = {"question": "Who met Rubio?", "site": "panels"}
+    elsewhere = post(f"{server['url']}/api/ask", ask, Origin="https://evil.example", Authorization=f"Bearer {token}")
+    assert elsewhere.status_code == 403 and "another origin" in elsewhere.json()["error"]
+    from_panel = post(f"{server['url']}/api/ask", ask, Origin=str(server["url"]), Authorization=f"Bearer {token}")
+    assert from_panel.status_code == 200  # the panel itself calls from the server's origin
+    codes = [_status_of_panel(server) for _ in range(3)]  # one was opened above: the limit is 3 a minute
+    assert codes[:2] == [200, 200] and codes[2] == 429
+
+
+def _status_of_panel(server: dict) -> int:
+    r = httpx.get(f"{server['url']}/widget/panel", params={"site": "panels"}, headers={"Referer": ALLOWED + "/"})
+    if r.status_code == 429:
+        assert "Too many" in r.text
+    return r.status_code
+
+
+def test_a_client_that_leaves_mid_body_costs_one_plain_log_line(server: dict) -> None:
+    import socket
+
+    host, port = str(server["url"]).removeprefix("http://").split(":")
+    for _ in range(5):
+        with socket.create_connection((host, int(port))) as s:
+            s.sendall(b"POST /api/ask HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: 1000\r\n\r\n{\"question\": \"Who")  # fmt: skip
+            time.sleep(0.2)
+    time.sleep(1)
+    log = Path(server["log"]).read_text()
+    assert "Traceback" not in log and "Exception in ASGI application" not in log
+    assert sum('"status": 499' in line for line in log.splitlines()) >= 5
+
+
+def test_slow_header_clients_are_cut_off_and_do_not_delay_others(tmp_path: Path, seed_settings: Settings) -> None:
+    """200 connections that send a header line every second (slowloris) are closed at the
+    header deadline, and other clients are answered meanwhile as fast as before."""
+    import socket
+    import statistics
+
+    env = {"ASSISTANT_INDEX_DIR": str(seed_settings.index_dir), "ASSISTANT_HEADER_TIMEOUT": "6",
+           "ASSISTANT_RATE_LIMIT": "100000/minute"}  # fmt: skip
+    with assistant_server(tmp_path, env) as url, httpx.Client(timeout=60) as client:
+        host, port = url.removeprefix("http://").split(":")
+
+        def timed() -> float:
+            start = time.perf_counter()
+            assert client.post(url + "/api/ask", json={"question": "Who met Rubio in Istanbul?"}).status_code == 200
+            return time.perf_counter() - start
+
+        before = statistics.median(timed() for _ in range(15))
+        slow = []
+        opened = time.monotonic()
+        for _ in range(200):
+            s = socket.create_connection((host, int(port)))
+            s.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n")
+            slow.append(s)
+        closed: set[int] = set()
+
+        def trickle() -> None:
+            while len(closed) < len(slow) and time.monotonic() - opened < 20:
+                for i, s in enumerate(slow):
+                    if i not in closed:
+                        try:
+                            s.sendall(b"X-Slow: 1\r\n")
+                        except OSError:
+                            closed.add(i)
+                time.sleep(1)
+
+        sender = threading.Thread(target=trickle)
+        sender.start()
+        during = statistics.median(timed() for _ in range(15))
+        sender.join()
+        held = time.monotonic() - opened
+        for s in slow:
+            s.close()
+        assert len(closed) == 200, f"{200 - len(closed)} slow connections still open after {held:.0f} s"
+        print(f"answer median {before * 1000:.0f} ms alone, {during * 1000:.0f} ms beside 200 slow-header connections")
+        assert during <= 2 * before + 0.05

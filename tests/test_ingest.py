@@ -403,3 +403,16 @@ def test_a_dropped_snapshot_closes_its_files_at_once(fresh_settings: Settings) -
         assert len(list(Path("/proc/self/fd").iterdir())) <= before
     finally:
         gc.enable()
+
+
+def test_a_name_too_long_for_its_sidecar_is_skipped_with_its_reason(
+    fresh_settings: Settings, corpus_copy: Path
+) -> None:
+    """A 250-byte file name once aborted the whole ingest (looking for its .meta.json)."""
+    long_name = "r" * 246 + ".txt"  # 250 bytes: NAME.meta.json would be 260
+    (corpus_copy / long_name).write_text("A report on river rights, long named.")
+    (corpus_copy / ("é" * 120 + ".md")).write_text("# Accented\n\nA document whose name is 243 bytes.")
+    report = ingest(fresh_settings, progress=False)
+    assert sorted(report.added) == sorted([DOC_A, DOC_B, "é" * 120 + ".md"])
+    assert len(report.failed) == 1 and "250 bytes" in report.failed[0].reason
+    assert "245" in report.failed[0].reason

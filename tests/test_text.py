@@ -99,3 +99,36 @@ def test_word_vectors_stay_right_when_the_cache_fills(monkeypatch) -> None:
     assert both.shape == (5, model.dim)
     fresh = embedding.StaticEmbedder().words(["treaty", "harbour", "signed", "mountain", "river"])
     assert np.allclose(both, fresh) and np.allclose(first[:3], both[[0, 2, 4]])
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "این سند چه می\u200cگوید؟",
+        "क्\u200dष क्या है?",
+        "Who sent 👨\u200d👩\u200d👧 to the talks?",
+        "Who ran 🏃🏽\u200d♀️ here?",
+    ],
+)
+def test_joiners_are_accepted_where_a_script_uses_them(question: str) -> None:
+    from assistant.inputs import validate_question
+
+    assert validate_question(question, 1000) == question
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Who le\u200cads the team?", "\u200dWho leads?", "Who leads?\u200c", "Who \u200d leads?", "Who\u200b leads?"],
+)
+def test_joiners_that_only_hide_text_are_refused(question: str) -> None:
+    from assistant.errors import InvalidQuestion
+    from assistant.inputs import validate_question
+
+    with pytest.raises(InvalidQuestion, match="invisible character"):
+        validate_question(question, 1000)
+
+
+def test_full_width_and_ligature_questions_are_folded() -> None:
+    from assistant.inputs import validate_question
+
+    assert validate_question("Ｗｈｏ ｌｅａｄｓ the ﬁrst team？", 1000) == "Who leads the first team?"

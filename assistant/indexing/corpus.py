@@ -19,6 +19,7 @@ from ..models import Document
 
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 SIDECAR_SUFFIX = ".meta.json"
+MAX_NAME_BYTES = 255 - len(SIDECAR_SUFFIX)  # a longer name leaves no room for its sidecar's
 METADATA_KEYS = ("title", "outlet", "date", "url")
 
 
@@ -85,6 +86,12 @@ def _source(path: Path, doc_id: str, base: Path, follow_outside_links: bool) -> 
         doc_id.encode("utf-8")
     except UnicodeEncodeError:
         return DocumentError(_printable(doc_id), "its file name is not valid UTF-8; rename it to index it")
+    if len(path.name.encode("utf-8")) > MAX_NAME_BYTES:
+        return DocumentError(
+            doc_id[:60] + "…",
+            f"its file name is {len(path.name.encode('utf-8'))} bytes long; names up to {MAX_NAME_BYTES} bytes "
+            f"are indexed (its {SIDECAR_SUFFIX} sidecar's name must fit the 255-byte limit); rename it",
+        )
     if path.is_symlink() and not follow_outside_links and not _inside(path.resolve(), base):
         return DocumentError(doc_id, "is a link to a file outside the corpus folder; skipped")
     return Source(path, doc_id)
@@ -170,10 +177,10 @@ def _read_pdf(source: Source, raw: bytes) -> tuple[str, dict[str, str]]:
 def _read_sidecar(source: Source) -> dict[str, str]:
     """Metadata from ``<file>.meta.json`` beside the document, when there is one."""
     sidecar = source.path.with_name(source.path.name + SIDECAR_SUFFIX)
-    if not sidecar.exists():
-        return {}
     try:
         data = json.loads(sidecar.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
     except (OSError, ValueError) as exc:
         raise DocumentError(source.doc_id, f"has an unreadable metadata file {sidecar.name} ({exc})") from exc
     if not isinstance(data, dict):

@@ -24,7 +24,6 @@ from ..errors import AssistantError, DocumentError
 from . import corpus, snapshot
 from .background import read_status
 
-MAX_NAME_BYTES = 200  # leaves room for ".meta.json" and the temporary name within 255 bytes
 READ_BLOCK = 1 << 20
 
 
@@ -59,8 +58,8 @@ def check_name(name: str) -> str:
         raise Rejected(400, f"{name!r}: hidden files (starting with a dot) are not documents.")
     if any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn") for c in name):
         raise Rejected(400, f"{name!r}: the file name contains control or invisible characters.")
-    if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
-        raise Rejected(400, f"{name[:40]}…: the file name is longer than {MAX_NAME_BYTES} bytes.")
+    if len(name.encode("utf-8", "surrogatepass")) > corpus.MAX_NAME_BYTES:
+        raise Rejected(400, f"{name[:40]}…: the file name is longer than {corpus.MAX_NAME_BYTES} bytes.")
     if name.endswith(corpus.SIDECAR_SUFFIX):
         raise Rejected(415, f"{name}: metadata sidecars are not documents; upload the document itself.")
     if Path(name).suffix.lower() not in corpus.SUPPORTED:
@@ -113,8 +112,12 @@ def remove(corpus_dir: Path, doc_id: str) -> Path:
     parts = Path(doc_id).parts
     if target is None or ".." in parts or Path(doc_id).is_absolute() or base not in target.parents:
         raise Rejected(400, f"{doc_id!r} is not a document id (a path inside the corpus folder).")
-    if not target.is_file() or Path(doc_id).suffix.lower() not in corpus.SUPPORTED:
-        raise Rejected(404, f"{doc_id} is not a document in the corpus folder.")
+    try:
+        is_document = target.is_file() and Path(doc_id).suffix.lower() in corpus.SUPPORTED
+    except OSError:  # a name too long for the file system, a component that is a file
+        is_document = False
+    if not is_document:
+        raise Rejected(404, f"{doc_id[:200]} is not a document in the corpus folder.")
     target.unlink()
     with contextlib.suppress(FileNotFoundError):
         target.with_name(target.name + corpus.SIDECAR_SUFFIX).unlink()

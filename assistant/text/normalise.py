@@ -42,6 +42,35 @@ _EXTRA_FOLDS = str.maketrans(
 _WORD = regex.compile(r"[\p{L}\p{N}]+(?:'[\p{L}]+)?")
 
 
+def canonical(text: str) -> str:
+    """Compatibility forms folded (NFKC): full-width "Ｗｈｏ" is "Who", a ligature "ﬁ" is "fi",
+    Arabic presentation forms are letters again. Questions pass through this on the way in, so
+    the embedder and the word index see the text the documents are written in."""
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
+
+
+# U+200C ZERO WIDTH NON-JOINER and U+200D ZERO WIDTH JOINER are part of how some scripts are
+# written (Persian "می‌خواهم", Indic conjuncts, emoji sequences); between Latin letters, or
+# anywhere else, they only hide text (a word that reads the same and matches nothing).
+JOINERS = "\u200c\u200d"
+_JOINABLE = regex.compile(r"[\p{L}\p{M}\p{So}\p{Sk}]")
+_LATIN = regex.compile(r"\p{Script=Latin}")
+
+
+def joiner_in_use(text: str, at: int) -> bool:
+    """Whether the joiner at ``text[at]`` (with any joiners next to it) stands between two
+    letters, marks or symbols, neither of them Latin: where a script or an emoji uses it."""
+    start, end = at, at + 1
+    while start > 0 and text[start - 1] in JOINERS:
+        start -= 1
+    while end < len(text) and text[end] in JOINERS:
+        end += 1
+    if start == 0 or end == len(text):
+        return False
+    before, after = text[start - 1], text[end]
+    return all(_JOINABLE.match(c) and not _LATIN.match(c) for c in (before, after))
+
+
 def fold(text: str) -> str:
     """Strip accents and unify quotes and dashes, keeping the text's length-independent meaning."""
     if text.isascii():  # nothing to fold, and most text is: skips a pass over every character

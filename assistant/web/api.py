@@ -87,7 +87,8 @@ def build_router(assistant: Assistant, settings: Settings, sites: Sites) -> APIR
         if site is not None:
             auth = request.headers.get("authorization", "")
             token = auth[7:].strip() if auth.lower().startswith("bearer ") else None
-            chosen = sites.authorize(str(site), token, request.headers.get("origin"), client)
+            own = origin_of(str(request.base_url))
+            chosen = sites.authorize(str(site), token, request.headers.get("origin"), client, own)
         else:
             if origin and origin != origin_of(str(request.base_url)):
                 raise Denied(403, 'A request from another origin must name its "site" (see the widget\'s rules).')

@@ -17,6 +17,7 @@ from ..errors import AssistantError, PortInUse
 from ..indexing.background import BackgroundIngest
 from ..pipeline import Assistant
 from ..settings import Settings
+from . import timeouts
 from .admin import build_router as admin_router
 from .api import build_router as api_router
 from .memory import ReleaseAfterPost, limit_arenas
@@ -35,6 +36,7 @@ def create_app(settings: Settings) -> FastAPI:
     from .page import CSS, PLAIN_LABELS, build_page
 
     limit_arenas()  # in each worker process, before its request threads start
+    timeouts.configure(settings.header_timeout, settings.body_timeout)
     configure_logging()
     assistant = Assistant(settings)
     sites = Sites.load(settings.sites_file, settings.redis_url)
@@ -96,6 +98,7 @@ def serve(settings: Settings) -> None:
         "port": settings.port,
         "root_path": settings.root_path,
         "log_level": "warning",
+        "http": timeouts.configure(settings.header_timeout, settings.body_timeout),
         # X-Forwarded-For decides who a client is (and so its rate limit): trusted only from the
         # proxies named in ASSISTANT_FORWARDED_ALLOW_IPS, never by default.
         "proxy_headers": bool(forwarded),

@@ -18,6 +18,8 @@ import time
 import uuid
 from typing import Any
 
+from starlette.requests import ClientDisconnect
+
 from ..models import Answer
 from ..settings import Settings
 
@@ -46,6 +48,8 @@ def configure_logging() -> None:
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     root.propagate = False
+    for chatty in ("pypdf", "python_multipart", "multipart"):  # what they warn of, our messages say plainly
+        logging.getLogger(chatty).setLevel(logging.ERROR)
 
 
 def outcome(answer: Answer) -> str:
@@ -101,6 +105,8 @@ class RequestLog:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except ClientDisconnect:  # the client left mid-body: one plain line (below), no traceback
+            status = 499  # nginx's name for it
         finally:
             request_id.reset(token)
             seconds = time.perf_counter() - started

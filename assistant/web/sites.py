@@ -155,8 +155,11 @@ class Sites:
         if claims["exp"] - time.time() > MAX_TOKEN_SECONDS + 60:
             raise Denied(401, f"The token lives too long: at most {MAX_TOKEN_SECONDS} seconds are allowed.")
 
-    def authorize(self, site_name: str | None, token: str | None, origin: str | None, client: str) -> Site:
-        """Check a site-scoped API request; raises :class:`Denied` when it is not allowed."""
+    def authorize(
+        self, site_name: str | None, token: str | None, origin: str | None, client: str, own_origin: str | None = None
+    ) -> Site:
+        """Check a site-scoped API request; raises :class:`Denied` when it is not allowed.
+        ``own_origin`` is this server's: the panel, served from it, calls the API from there."""
         site = self.get(site_name)
         if site.secret:
             self.check_site_token(site, token)
@@ -164,6 +167,9 @@ class Sites:
             claims = _decode(token, self._panel_key, "panel token")
             if claims.get("site") != site.name:
                 raise Denied(401, "The panel token was issued for another site.")
+            sent_from = origin_of(origin)
+            if sent_from is not None and sent_from not in (claims.get("origin"), own_origin):
+                raise Denied(403, "The panel token was issued to a page of another origin.")
         elif origin_of(origin) not in site.origins:
             raise Denied(403, f"Requests for site {site.name!r} are accepted only from its allowed origins.")
         try:
@@ -220,9 +226,21 @@ def _secret(name: str, path: Path, raw: dict) -> str | None:
 
 
 def _decode(token: str, key: str | bytes, what: str) -> dict:
+    """The token's claims, checked for shape as well as signature: a validly signed token with
+    an ``exp`` of "1767225600" (PyJWT accepts numeric strings) or a ``site`` that is not text
+    is refused in plain words like a forged one, not failed on later."""
     try:
-        return jwt.decode(token, key, algorithms=["HS256"], options={"require": ["exp"]})
+        claims = jwt.decode(token, key, algorithms=["HS256"], options={"require": ["exp"]})
     except jwt.ExpiredSignatureError as exc:
         raise Denied(401, f"The {what} has expired; reload the page to get a new one.") from exc
     except jwt.InvalidTokenError as exc:
         raise Denied(401, f"The {what} is not valid ({exc}).") from exc
+    except (TypeError, ValueError, OverflowError) as exc:  # claims PyJWT itself trips on
+        raise Denied(401, f"The {what} is malformed ({type(exc).__name__}).") from exc
+    exp = claims.get("exp")
+    if isinstance(exp, bool) or not isinstance(exp, int | float) or exp != exp:
+        raise Denied(401, f"The {what} is malformed: its exp claim must be a number of seconds since 1970.")
+    for name in ("site", "origin"):
+        if name in claims and not isinstance(claims[name], str):
+            raise Denied(401, f"The {what} is malformed: its {name} claim must be text.")
+    return claims

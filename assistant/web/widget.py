@@ -80,6 +80,8 @@ def build_router(sites: Sites, max_question_chars: int, demo: bool = False) -> A
         q = request.query_params
         try:
             site = sites.get(q.get("site"))
+            client = request.client.host if request.client else "unknown"
+            sites.limit(f"panel|{site.name}", client, site.rate)  # a panel mints a token: not for free
             if site.secret:
                 sites.check_site_token(site, q.get("token"))
                 token = q.get("token", "")
