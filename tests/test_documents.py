@@ -125,7 +125,8 @@ def test_background_ingests_coalesce_report_and_are_seen_by_the_open_index(fresh
     assert 1 <= len(outcomes) <= 2 and all(o["ok"] for o in outcomes)  # five asks, at most one more run
     assert outcomes[0]["report"]["added"] == 1
     status = read_status(fresh_settings.index_dir)
-    assert status is not None and status["state"] == "done" and status["added"] == [NEW_DOC]
+    assert status is not None and status["state"] == "done"  # the last run's: the one after the add, if any
+    assert status["added"] == ([NEW_DOC] if len(outcomes) == 1 else [])
     answer = assistant.ask(QUESTION)
     assert "14 crowns" in answer.answer and answer.citations[0].doc_id == NEW_DOC
     # the dense half of retrieval sees the new passage too, not only the word index
