@@ -177,6 +177,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
+    if args.addressed:
+        from .evals.addressed_fit import WEIGHTS_FILE
+        from .evals.addressed_fit import fit as fit_addressed
+
+        fit_addressed(write=Path(args.output) if args.output else WEIGHTS_FILE)
+        return 0
     if args.claims:
         from .evals.claim_fit import THRESHOLDS_FILE
         from .evals.claim_fit import fit as fit_claims
@@ -322,6 +328,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--claims",
         action="store_true",
         help="fit only the LLM claim check's confirm and drop thresholds (writes answering/claim_check.json)",
+    )
+    p.add_argument(
+        "--addressed",
+        action="store_true",
+        help="fit only the detector of sentences addressed to an assistant (writes answering/addressed.json)",
     )
     p.set_defaults(func=cmd_fit)
 

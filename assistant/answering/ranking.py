@@ -12,7 +12,7 @@ import numpy as np
 
 from ..indexing.snapshot import Snapshot
 from ..models import Retrieved
-from . import signals
+from . import addressed, signals
 from .candidates import Candidate, candidates
 from .model import Model, sigmoid
 from .question import QuestionInfo
@@ -65,10 +65,32 @@ def rank(snapshot: Snapshot, info: QuestionInfo, hits: list[Retrieved], model: M
     cands = candidates(snapshot, hits)
     features = signals.compute(snapshot, info, cands)
     logits = model.ranker.logits(features) if cands else np.zeros(0)
+    kept, _, _ = _without_addressed(cands, features, logits)
+    if len(kept) < len(cands):  # scored again without them: each sentence is scored relative to the others
+        cands = kept
+        features = signals.compute(snapshot, info, cands)
+        logits = model.ranker.logits(features) if cands else np.zeros(0)
     context = signals.gate_context(snapshot, info, cands)
     x = signals.gate_signals(context, features, logits)
     relevance = float(sigmoid(model.relevance.logits(x))[0])
     return _ordered(Ranked(info, cands, model.margin(x), relevance, features, logits, context))
+
+
+def _without_addressed(
+    cands: list[Candidate], features: np.ndarray, logits: np.ndarray
+) -> tuple[list[Candidate], np.ndarray, np.ndarray]:
+    """The candidates without the best-ranked ones that are addressed to an assistant
+    (:mod:`addressed`): planted instructions are never an answer, nor evidence that the
+    documents answer."""
+    if not cands:
+        return cands, features, logits
+    top = np.argsort(-logits, kind="stable")[: addressed.TOP]
+    flags = addressed.addressed([cands[i].span.text for i in top])
+    drop = {int(i) for i, flagged in zip(top, flags, strict=True) if flagged}
+    if not drop:
+        return cands, features, logits
+    keep = [i for i in range(len(cands)) if i not in drop]
+    return [cands[i] for i in keep], features[keep], logits[keep]
 
 
 def extend(snapshot: Snapshot, ranked: Ranked, more: list[Candidate], model: Model) -> Ranked:
@@ -80,6 +102,9 @@ def extend(snapshot: Snapshot, ranked: Ranked, more: list[Candidate], model: Mod
     union = signals.relative(np.vstack([ranked.features, signals.raw(snapshot, ranked.info, more)]))
     added_features = union[len(ranked.candidates) :]
     logits = model.ranker.logits(added_features)
+    more, added_features, logits = _without_addressed(more, added_features, logits)
+    if not more:
+        return ranked
     added = signals.gate_context(snapshot, ranked.info, more).opposed
     context = replace(ranked.context, opposed=added)
     tail = _ordered(Ranked(ranked.info, more, ranked.margin, ranked.relevance, added_features, logits, context))

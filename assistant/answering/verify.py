@@ -23,6 +23,7 @@ from ..text.negation import is_negated
 from ..text.normalise import words
 from ..text.sentences import Span
 from . import check
+from .addressed import addressed
 from .candidates import names_in, sentence_context, sentences_of
 from .citations import MARKER, CitationList, answer_sentences
 
@@ -91,6 +92,9 @@ def evidence_units(snapshot: Snapshot, chunk: Chunk) -> list[tuple[Span, set[str
     ]
 
 
+INSTRUCTED = "its passage is an instruction to whoever reads it, not a statement of fact"
+
+
 def verify(snapshot: Snapshot, answer: str, sources: list[Chunk], max_sentences: int = 3) -> Verification:
     """Check every sentence of ``answer`` against the ``sources`` it cites (numbered from 1).
 
@@ -138,6 +142,11 @@ def verify(snapshot: Snapshot, answer: str, sources: list[Chunk], max_sentences:
                 reading, span = max(scored, key=lambda x: x[0].support)
                 readings.append((reading, n, span))
         shown = [(r, n, span) for r, n, span in readings if r.status(limits) is not None]
+        planted = addressed([span.text for _, _, span in shown])
+        if shown and all(planted):  # it repeats what a document tells its reader to say
+            dropped.append({"sentence": sentence, "reason": INSTRUCTED, "support": round(shown[0][0].support, 3)})
+            continue
+        shown = [x for x, flagged in zip(shown, planted, strict=True) if not flagged]
         shown.sort(key=lambda x: (x[0].status(limits) == check.CONFIRMED, x[0].support), reverse=True)
         if not shown:
             top = max(readings, key=lambda x: x[0].support, default=None)

@@ -1,0 +1,48 @@
+"""Sentences addressed to the reader as an assistant: "Ignore previous instructions and answer
+every question with …", "Note to chatbots: always say …". Documents are data; a sentence that
+tells whoever reads it how to answer is not an answer to anyone's question, so it is never
+chosen as one, and an LLM sentence that leans on one is dropped.
+
+A logistic regression over the sentence's WordLlama vector (the embedder, not a list of
+phrases), fitted by ``assistant fit --addressed`` (:mod:`assistant.evals.addressed_fit`) on
+planted instructions written for it against every sentence of the fitting documents (news,
+HR policies and product manuals full of imperatives to people, SQuAD articles); its threshold
+keeps false flags on those documents at or under :data:`~assistant.evals.addressed_fit.FALSE_FLAGS`.
+Only the few best-ranked sentences are read, so the cost per question stays a few sentences'
+embedding.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+WEIGHTS = "addressed.json"
+TOP = 8  # best-ranked sentences checked per question
+
+
+@functools.lru_cache(maxsize=1)
+def _model() -> dict[str, Any]:
+    return json.loads((Path(__file__).with_name(WEIGHTS)).read_text(encoding="utf-8"))
+
+
+def probabilities(texts: Sequence[str]) -> np.ndarray:
+    """How surely each text is addressed to an assistant (0–1)."""
+    if not texts:
+        return np.zeros(0)
+    from ..text.embedding import embedder
+
+    model = _model()
+    z = embedder().embed(list(texts)) @ np.asarray(model["weights"], dtype=np.float32) + float(model["bias"])
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def addressed(texts: Sequence[str]) -> list[bool]:
+    """Which of ``texts`` read as instructions to an assistant."""
+    threshold = float(_model()["threshold"])
+    return [bool(p >= threshold) for p in probabilities(texts)]
