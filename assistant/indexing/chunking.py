@@ -8,6 +8,7 @@ chunk ids from content so that re-ingesting an unchanged document yields the sam
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
@@ -37,18 +38,46 @@ def make_splitter(chunk_size: int, chunk_overlap: int) -> RecursiveCharacterText
     )
 
 
+BLOCK_CHARS = 1_000_000  # a longer document is split block by block, at paragraph breaks
+
+
 def chunk_document(doc: Document, splitter: RecursiveCharacterTextSplitter) -> list[Chunk]:
-    """Chunks of ``doc`` in reading order, each an exact slice of ``doc.text``."""
+    """Chunks of ``doc`` in reading order, each an exact slice of ``doc.text``.
+
+    A document longer than :data:`BLOCK_CHARS` is handed to the splitter a block at a time, each
+    block ending at a paragraph break: the splitter's intermediate pieces of a 50 MB file took
+    hundreds of megabytes at once. Chunks never cross a block's end; a document under the size
+    is chunked exactly as before."""
     chunks: list[Chunk] = []
-    cursor = 0
-    for ordinal, piece in enumerate(splitter.split_text(doc.text)):
-        start = doc.text.find(piece, cursor)
-        if start < 0:  # overlap may move us back; search from the start of the last chunk
-            start = doc.text.find(piece, chunks[-1].start if chunks else 0)
-        if start < 0:
-            raise ValueError(f"chunk {ordinal} of {doc.doc_id} is not a slice of the text")
-        end = start + len(piece)
-        digest = hashlib.sha1(f"{start}:{piece}".encode()).hexdigest()[:12]
-        chunks.append(Chunk(chunk_id(doc.doc_id, ordinal, digest), doc.doc_id, ordinal, start, end, piece))
-        cursor = start + 1
+    for base, block in _blocks(doc.text):
+        cursor = 0
+        first = len(chunks)
+        for piece in splitter.split_text(block):
+            ordinal = len(chunks)
+            start = block.find(piece, cursor)
+            if start < 0:  # overlap may move us back; search from the start of the last chunk
+                start = block.find(piece, chunks[-1].start - base if len(chunks) > first else 0)
+            if start < 0:
+                raise ValueError(f"chunk {ordinal} of {doc.doc_id} is not a slice of the text")
+            cursor = start + 1
+            start += base
+            end = start + len(piece)
+            digest = hashlib.sha1(f"{start}:{piece}".encode()).hexdigest()[:12]
+            chunks.append(Chunk(chunk_id(doc.doc_id, ordinal, digest), doc.doc_id, ordinal, start, end, piece))
     return chunks
+
+
+def _blocks(text: str) -> Iterator[tuple[int, str]]:
+    """(offset, block) pieces of ``text`` of about :data:`BLOCK_CHARS`, cut at paragraph breaks
+    (at line breaks, or anywhere, when a block has none)."""
+    start = 0
+    while start < len(text):
+        end = len(text) if len(text) - start <= BLOCK_CHARS else start + BLOCK_CHARS
+        if end < len(text):
+            for mark in ("\n\n", "\n", " "):
+                cut = text.rfind(mark, start + BLOCK_CHARS // 2, end)
+                if cut > 0:
+                    end = cut + len(mark)
+                    break
+        yield start, text[start:end]
+        start = end

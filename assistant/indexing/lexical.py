@@ -70,20 +70,28 @@ class Postings:
 
     @classmethod
     def build(cls, texts: list[str]) -> Postings:
-        """Analyse ``texts`` (one per chunk, in order) and invert them."""
-        rows: dict[str, list[tuple[int, int]]] = {}
+        """Analyse ``texts`` (one per chunk, in order) and invert them. Each term's postings
+        grow as a packed array of (chunk, count) pairs, 8 bytes each: as Python tuples they took
+        ~70, and a 50 MB document's 8.7 million postings needed 600 MB."""
+        rows: dict[str, array[int]] = {}
         lengths = np.zeros(len(texts), dtype=np.int32)
         for i, text in enumerate(texts):
             tokens = analyse(text)
             lengths[i] = len(tokens)
             for term, count in Counter(tokens).items():
-                rows.setdefault(term, []).append((i, count))
+                row = rows.get(term)
+                if row is None:
+                    row = rows[term] = array("i")
+                row.append(i)
+                row.append(count)
         terms = sorted(rows, key=str.encode)
         ptr = np.zeros(len(terms) + 1, dtype=np.int64)
-        ptr[1:] = np.cumsum([len(rows[t]) for t in terms])
-        flat = [p for t in terms for p in rows[t]]
-        chunk = np.array([c for c, _ in flat], dtype=np.int32)
-        tf = np.array([n for _, n in flat], dtype=np.int32)
+        ptr[1:] = np.cumsum([len(rows[t]) // 2 for t in terms])
+        chunk = np.empty(int(ptr[-1]), dtype=np.int32)
+        tf = np.empty(int(ptr[-1]), dtype=np.int32)
+        for t, a, b in zip(terms, ptr[:-1].tolist(), ptr[1:].tolist(), strict=True):
+            pairs = np.frombuffer(rows.pop(t), dtype=np.int32)  # each term's pairs freed once copied
+            chunk[a:b], tf[a:b] = pairs[0::2], pairs[1::2]
         return cls(Terms.of(terms), ptr, chunk, tf, lengths)
 
     def save(self, folder: Path) -> None:
