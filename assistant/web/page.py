@@ -267,9 +267,9 @@ def build_page(
             sites.limit(FIRST_PARTY, client, settings.rate_limit)
             return assistant.ask(question, turns).to_json()
         except AssistantError as exc:
-            raise gr.Error(exc.message) from exc
+            raise gr.Error(exc.message, print_exception=False) from exc  # a refusal, not a fault to trace
         except Denied as exc:
-            raise gr.Error(exc.message) from exc
+            raise gr.Error(exc.message, print_exception=False) from exc  # a refusal, not a fault to trace
 
     text = page_text(assistant, settings)
     with gr.Blocks(title=text.title, analytics_enabled=False) as page:
