@@ -97,7 +97,7 @@ def add(corpus_dir: Path, files: Sequence[tuple[str, IO[bytes]]], max_bytes: int
             replaced = target.exists()
             os.replace(temp, target)
             stored.append(Stored(name, size, replaced))
-        _fsync_dir(corpus_dir)
+        snapshot.fsync_dir(corpus_dir)
         staged = []
         return stored
     finally:
@@ -121,7 +121,7 @@ def remove(corpus_dir: Path, doc_id: str) -> Path:
     target.unlink()
     with contextlib.suppress(FileNotFoundError):
         target.with_name(target.name + corpus.SIDECAR_SUFFIX).unlink()
-    _fsync_dir(target.parent)
+    snapshot.fsync_dir(target.parent)
     return target
 
 
@@ -185,14 +185,6 @@ def _copy(stream: IO[bytes], temp: Path, max_bytes: int) -> int:
         out.flush()
         os.fsync(out.fileno())
     return size
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _epoch(iso: str) -> float | None:

@@ -401,7 +401,7 @@ def write_segment(index_dir: Path, chunks: list[Chunk], texts: dict[str, str]) -
     Postings.build([c.text for c in chunks]).save(staging / "postings")
     _fsync_tree(staging)
     os.replace(staging, root / name)
-    _fsync_dir(root)
+    fsync_dir(root)
     return name, SegmentInfo(len(chunks), analyser_version())
 
 
@@ -496,7 +496,7 @@ def replace_text(path: Path, text: str) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -505,11 +505,12 @@ def _fsync_tree(folder: Path) -> None:
             with path.open("rb") as f:
                 os.fsync(f.fileno())
         elif path.is_dir():
-            _fsync_dir(path)
-    _fsync_dir(folder)
+            fsync_dir(path)
+    fsync_dir(folder)
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Make a folder's entries (a rename into it, a new file) durable."""
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
