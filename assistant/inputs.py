@@ -28,6 +28,12 @@ def validate_question(question: object, max_chars: int) -> str:
             "The question contains something that is not valid text (a byte sequence that is not UTF-8). "
             "Retype it and ask again."
         )
+    question = canonical(question)  # checked as it will be read: NFKC may lengthen it, or change letters
+    if len(question) > max_chars:
+        raise InvalidQuestion(
+            f"The question is {len(question):,} characters long once its compatibility forms are spelled out "
+            f"(NFKC); the limit is {max_chars:,}. Shorten it and ask again."
+        )
     bad = [
         ch
         for i, ch in enumerate(question)
@@ -39,7 +45,7 @@ def validate_question(question: object, max_chars: int) -> str:
         raise InvalidQuestion(
             f"The question contains a control or invisible character (U+{ord(bad[0]):04X}). Remove it and ask again."
         )
-    cleaned = " ".join(canonical(question).split())
+    cleaned = " ".join(question.split())
     if not words(cleaned):
         raise InvalidQuestion("The question has no words in it. Type a question about the documents.")
     return cleaned

@@ -26,7 +26,7 @@ from .errors import IndexMismatch
 from .indexing import snapshot as snapshots
 from .indexing.embedder import check_same, make_embedder
 from .indexing.retrieve import Retriever
-from .indexing.vectors import VectorStore, connect, sees
+from .indexing.vectors import VectorStore, connect, holds, sees
 from .inputs import validate_question
 from .models import Answer, Retrieved
 from .settings import Settings
@@ -80,9 +80,15 @@ class Assistant:
         if self._retriever is None or self._retriever.snapshot.name != name:
             snap = snapshots.load(index_dir)
             check_same(snap.embedder, self._embedder)
-            stale = self._retriever is not None and name is not None and not sees(self.settings, name)
-            if self._client is None or stale:  # stale: another process stored the new vectors
-                self._client = connect(self.settings, fresh=stale)
+            if self._client is None:
+                self._client = connect(self.settings)
+                holds(snap.name, self._client)  # opened after the vectors were stored
+            elif not sees(self.settings, snap.name, self._client):
+                cached = connect(self.settings)  # an ingest in this process may have reopened it already
+                if not sees(self.settings, snap.name, cached):  # another process stored the new vectors
+                    cached = connect(self.settings, fresh=True)
+                    holds(snap.name, cached)
+                self._client = cached
             try:
                 store = VectorStore.open(self._client, snap.collection, self._embedder, create=False)
             except ValueError as exc:  # Chroma's own embedder-conflict check

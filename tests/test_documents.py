@@ -159,6 +159,7 @@ def test_the_watcher_counts_documents_and_sidecars_only() -> None:
     assert watch.counts("/c/report.txt.meta.json")
     assert not watch.counts("/c/.upload-1234.txt") and not watch.counts("/c/report.txt~")
     assert not watch.counts("/c/.report.txt.swp") and not watch.counts("/c/image.png")
+    assert watch.counts("/c/moved-folder") and not watch.counts("/c/.git")
 
 
 def test_a_served_index_sees_vectors_another_process_stored(fresh_settings: Settings) -> None:
@@ -184,3 +185,30 @@ def _base_env() -> dict[str, str]:
     import os
 
     return {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
+
+
+def test_removing_a_link_removes_the_link_not_its_target(corpus_copy: Path) -> None:
+    (corpus_copy / "target.txt").write_text(NEW_TEXT)
+    (corpus_copy / "alias.txt").symlink_to(corpus_copy / "target.txt")
+    manage.remove(corpus_copy, "alias.txt")
+    assert not (corpus_copy / "alias.txt").is_symlink() and (corpus_copy / "target.txt").read_text() == NEW_TEXT
+
+
+def test_the_ingest_thread_outlives_a_crash(fresh_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.indexing import background
+
+    real, calls = background.run, []
+
+    def crash_once(settings: Settings, allow_empty: bool) -> tuple[int, dict]:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError(28, "No space left on device")
+        return real(settings, allow_empty)
+
+    monkeypatch.setattr(background, "run", crash_once)
+    outcomes: list[dict] = []
+    runner = BackgroundIngest(fresh_settings, on_done=outcomes.append)
+    runner.request("first")
+    assert runner.wait_idle(60) and not outcomes[0]["ok"] and "No space" in outcomes[0]["error"]
+    runner.request("second")
+    assert runner.wait_idle(60) and outcomes[-1]["ok"] and not runner.queued

@@ -47,7 +47,11 @@ def read_status(index_dir: Path) -> dict[str, Any] | None:
 
 
 def _write_status(index_dir: Path, **state: Any) -> None:
-    replace_text(index_dir / STATUS_FILE, json.dumps(state, ensure_ascii=False))
+    """Best effort: a full disk must not turn a report of progress into a failed ingest."""
+    try:
+        replace_text(index_dir / STATUS_FILE, json.dumps(state, ensure_ascii=False))
+    except OSError as exc:
+        log.warning("ingest status not written", extra={"event": "ingest_status_failed", "error": str(exc)})
 
 
 class BackgroundIngest:
@@ -103,6 +107,9 @@ class BackgroundIngest:
                 self._pending, self._allow_empty, self._running = [], False, True
             try:
                 outcome = self._run(reasons, allow_empty)
+            except Exception as exc:  # the thread must outlive any one ingest, or none would run again
+                log.exception("ingest crashed")
+                outcome = {"ok": False, "seconds": 0.0, "reason": "; ".join(reasons), "report": {}, "error": str(exc)}
             finally:
                 with self._wanted:
                     self._running = False
@@ -173,6 +180,7 @@ def run(settings: Settings, allow_empty: bool) -> tuple[int, dict[str, Any]]:
         _write_status(index_dir, state="running", started=started, pid=os.getpid(), phase="remove", notice=notice)
 
     try:
+        _fresh_view(settings)
         report = ingest(settings, progress=False, allow_empty=allow_empty, announce=announce, on_progress=progress)
     except IngestBusy:
         return BUSY, {}
@@ -191,6 +199,17 @@ def run(settings: Settings, allow_empty: bool) -> tuple[int, dict[str, Any]]:
         chunks_embedded=report.chunks_embedded, seconds=round(report.seconds, 3),
     )  # fmt: skip
     return 0, report.to_json()
+
+
+def _fresh_view(settings: Settings) -> None:
+    """With embedded Chroma, make sure the ingest writes through a view that has the current
+    snapshot's vectors: one that another process's ingest made stale would write over them."""
+    from . import snapshot, vectors
+
+    name = snapshot.current_name(Path(settings.index_dir))
+    if settings.chroma_url or name is None or vectors.sees(settings, name, vectors.connect(settings)):
+        return
+    vectors.holds(name, vectors.connect(settings, fresh=True))
 
 
 def _child(allow_empty: bool) -> int:

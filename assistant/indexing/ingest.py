@@ -30,7 +30,7 @@ from ..text.scripts import document_scripts
 from . import corpus, snapshot
 from .chunking import chunk_document, make_splitter
 from .embedder import check_same, describe, make_embedder
-from .vectors import VectorStore, connect, wrote
+from .vectors import VectorStore, connect, holds
 
 PENDING = "pending.json"
 SEGMENT_CHUNKS = 25_000  # new chunks per segment: bounds ingest memory, keeps segments few
@@ -215,7 +215,7 @@ def ingest(
         report.snapshot = snapshot.write(
             index_dir, collection=collection, embedder=describe(ef), docs=docs, segments=segments
         )
-        wrote(report.snapshot)  # this process's Chroma client sees these vectors: no reopen needed
+        holds(report.snapshot, client)  # this process's Chroma view has these vectors: no reopen needed
         phase("write snapshot")
         if old is not None:
             live = _chunk_ids(docs)

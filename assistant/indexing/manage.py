@@ -81,14 +81,16 @@ def add(corpus_dir: Path, files: Sequence[tuple[str, IO[bytes]]], max_bytes: int
         problems = []
         for name, (_, stream) in zip(names, files, strict=True):
             temp = corpus_dir / f".upload-{uuid.uuid4().hex}{Path(name).suffix.lower()}"
+            staged.append((temp, name, 0))  # removed on any failure, even one while copying
             size = _copy(stream, temp, max_bytes)
-            staged.append((temp, name, size))
+            staged[-1] = (temp, name, size)
             if size > max_bytes:
                 raise Rejected(413, f"{name}: larger than the limit of {max_bytes} bytes.")
             try:
                 corpus.read(corpus.Source(temp, name))  # the ingest's own readers and checks
             except DocumentError as err:
                 problems.append(f"{name}: {err.reason}")
+        problems += [f"{name}: a folder of that name is in the way" for name in names if (corpus_dir / name).is_dir()]
         if problems:
             raise Rejected(422, "; ".join(problems), problems)
         stored = []
@@ -108,9 +110,10 @@ def add(corpus_dir: Path, files: Sequence[tuple[str, IO[bytes]]], max_bytes: int
 def remove(corpus_dir: Path, doc_id: str) -> Path:
     """Delete the document ``doc_id`` (a path inside the corpus folder) and its sidecar."""
     base = corpus_dir.resolve()
-    target = (corpus_dir / doc_id).resolve() if doc_id and "\x00" not in doc_id else None
     parts = Path(doc_id).parts
-    if target is None or ".." in parts or Path(doc_id).is_absolute() or base not in target.parents:
+    # the folder it sits in must be inside the corpus; the file itself may be a link (removed, not its target)
+    target = (corpus_dir / doc_id).parent.resolve() / Path(doc_id).name if doc_id and "\x00" not in doc_id else None
+    if target is None or ".." in parts or Path(doc_id).is_absolute() or base not in (target.parent, *target.parents):
         raise Rejected(400, f"{doc_id!r} is not a document id (a path inside the corpus folder).")
     try:
         is_document = target.is_file() and Path(doc_id).suffix.lower() in corpus.SUPPORTED

@@ -23,20 +23,25 @@ from ..errors import AssistantError, IndexMissing
 from ..models import Chunk
 from ..settings import Settings
 
-_WRITTEN: set[str] = set()  # snapshots whose vectors this process stored through its own Chroma
+_SEEN: dict[str, int] = {}  # snapshot -> the in-memory Chroma view known to hold its vectors
 
 
-def wrote(snapshot: str) -> None:
-    """Remember that this process stored ``snapshot``'s vectors (an ingest run here)."""
-    _WRITTEN.add(snapshot)
+def _view(client: ClientAPI) -> int:
+    return id(getattr(client, "_server", client))  # the view (system) a client reads through
 
 
-def sees(settings: Settings, snapshot: str) -> bool:
-    """Whether a client this process already holds sees ``snapshot``'s vectors. A Chroma server
-    is one truth for every client; embedded Chroma keeps each collection's vectors in the memory
-    of the process that opened it and never notices what another process (an ``assistant
-    ingest`` in a shell, another worker) stored since, so only snapshots stored here qualify."""
-    return bool(settings.chroma_url) or snapshot in _WRITTEN
+def holds(snapshot: str, client: ClientAPI) -> None:
+    """Record that ``client``'s view holds ``snapshot``'s vectors: it stored them (an ingest in
+    this process), or it was opened after they were stored."""
+    _SEEN[snapshot] = _view(client)
+
+
+def sees(settings: Settings, snapshot: str, client: ClientAPI) -> bool:
+    """Whether ``client`` sees ``snapshot``'s vectors. A Chroma server is one truth for every
+    client; embedded Chroma keeps each collection's vectors in the memory of the process (and
+    view) that opened it and never notices what another process (an ``assistant ingest`` in a
+    shell, another worker) stored since."""
+    return bool(settings.chroma_url) or _SEEN.get(snapshot) == _view(client)
 
 
 def connect(settings: Settings, *, fresh: bool = False) -> ClientAPI:

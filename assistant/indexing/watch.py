@@ -21,18 +21,21 @@ DEBOUNCE_MS = 500  # changes closer together than this are one batch
 
 
 def counts(path: str) -> bool:
-    """Whether a change to ``path`` can change the index: a document or its metadata sidecar,
-    never a hidden file (uploads are written under a hidden name, then renamed into place)."""
+    """Whether a change to ``path`` can change the index: a document, its metadata sidecar or a
+    folder, never a hidden file (uploads are written under a hidden name, then renamed into place)."""
     name = Path(path).name
     if name.startswith("."):
         return False
-    return name.endswith(SIDECAR_SUFFIX) or Path(name).suffix.lower() in SUPPORTED
+    suffix = Path(name).suffix.lower()
+    # no suffix: most likely a folder moved in, out or renamed, with documents inside
+    return name.endswith(SIDECAR_SUFFIX) or suffix in SUPPORTED or not suffix
 
 
 def start(corpus_dir: Path, runner: BackgroundIngest) -> threading.Event:
     """Watch ``corpus_dir`` in a daemon thread (an ingest first, to catch up with changes made
     while no server watched); set the returned event to stop."""
     stop = threading.Event()
+    corpus_dir.mkdir(parents=True, exist_ok=True)  # watching a folder that is not there yet fails
     runner.request("the server started watching the corpus folder")
     thread = threading.Thread(target=_watch, args=(corpus_dir, runner, stop), name="corpus-watch", daemon=True)
     thread.start()

@@ -65,9 +65,12 @@ def joiner_in_use(text: str, at: int) -> bool:
         start -= 1
     while end < len(text) and text[end] in JOINERS:
         end += 1
-    if start == 0 or end == len(text):
+    base = start - 1
+    while base > 0 and unicodedata.category(text[base])[0] == "M":  # a mark counts as its letter
+        base -= 1
+    if start == 0 or end == len(text) or unicodedata.category(text[end])[0] == "M":
         return False
-    before, after = text[start - 1], text[end]
+    before, after = text[base], text[end]
     return all(_JOINABLE.match(c) and not _LATIN.match(c) for c in (before, after))
 
 

@@ -15,6 +15,7 @@ import logging
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from ..errors import AssistantError
 from ..indexing import manage
@@ -34,7 +35,7 @@ def authorised(settings: Settings, given: str | None) -> bool:
 
 def ingest_note(settings: Settings, runner: BackgroundIngest, reason: str, allow_empty: bool = False) -> str:
     """Start the ingest a change needs (the watcher's job under ``--watch``); say which."""
-    if settings.watch:
+    if settings.watch and not allow_empty:
         return "The corpus folder is watched: the change is being ingested."
     runner.request(reason, allow_empty=allow_empty)
     return "An ingest of the corpus folder has started."
@@ -67,7 +68,7 @@ def build_router(settings: Settings, runner: BackgroundIngest) -> APIRouter:
         if (no := denied(request)) is not None:
             return no
         try:
-            listing = manage.listing(corpus_dir, index_dir, settings.follow_outside_links)
+            listing = await run_in_threadpool(manage.listing, corpus_dir, index_dir, settings.follow_outside_links)
         except AssistantError as exc:
             return JSONResponse({"error": exc.message}, status_code=503)
         return JSONResponse({**listing, "queued": runner.queued, "watching": settings.watch})
@@ -92,7 +93,8 @@ def build_router(settings: Settings, runner: BackgroundIngest) -> APIRouter:
             files = [item for key, item in form.multi_items() if key == "files" and not isinstance(item, str)]
             if not files:
                 raise manage.Rejected(400, 'No files were sent: put each in a multipart field named "files".')
-            stored = manage.add(corpus_dir, [(f.filename or "", f.file) for f in files], settings.max_upload_bytes)
+            pairs = [(f.filename or "", f.file) for f in files]
+            stored = await run_in_threadpool(manage.add, corpus_dir, pairs, settings.max_upload_bytes)
         except manage.Rejected as exc:
             return rejected(exc)
         finally:
@@ -110,7 +112,7 @@ def build_router(settings: Settings, runner: BackgroundIngest) -> APIRouter:
         if (no := denied(request)) is not None:
             return no
         try:
-            manage.remove(corpus_dir, doc_id)
+            await run_in_threadpool(manage.remove, corpus_dir, doc_id)
         except manage.Rejected as exc:
             return rejected(exc)
         log.info("document removed", extra={"event": "admin_remove", "document": doc_id})

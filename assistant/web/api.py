@@ -87,7 +87,7 @@ def build_router(assistant: Assistant, settings: Settings, sites: Sites) -> APIR
         if site is not None:
             auth = request.headers.get("authorization", "")
             token = auth[7:].strip() if auth.lower().startswith("bearer ") else None
-            own = origin_of(str(request.base_url))
+            own = (origin_of(str(request.base_url)), origin_of(settings.public_url))
             chosen = sites.authorize(str(site), token, request.headers.get("origin"), client, own)
         else:
             if origin and origin != origin_of(str(request.base_url)):

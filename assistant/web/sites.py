@@ -156,10 +156,16 @@ class Sites:
             raise Denied(401, f"The token lives too long: at most {MAX_TOKEN_SECONDS} seconds are allowed.")
 
     def authorize(
-        self, site_name: str | None, token: str | None, origin: str | None, client: str, own_origin: str | None = None
+        self,
+        site_name: str | None,
+        token: str | None,
+        origin: str | None,
+        client: str,
+        own: tuple[str | None, ...] = (),
     ) -> Site:
         """Check a site-scoped API request; raises :class:`Denied` when it is not allowed.
-        ``own_origin`` is this server's: the panel, served from it, calls the API from there."""
+        ``own`` holds this server's origins (as requested, and its public URL's): the panel,
+        served from it, calls the API from there."""
         site = self.get(site_name)
         if site.secret:
             self.check_site_token(site, token)
@@ -168,7 +174,7 @@ class Sites:
             if claims.get("site") != site.name:
                 raise Denied(401, "The panel token was issued for another site.")
             sent_from = origin_of(origin)
-            if sent_from is not None and sent_from not in (claims.get("origin"), own_origin):
+            if sent_from is not None and sent_from not in (claims.get("origin"), *own):
                 raise Denied(403, "The panel token was issued to a page of another origin.")
         elif origin_of(origin) not in site.origins:
             raise Denied(403, f"Requests for site {site.name!r} are accepted only from its allowed origins.")

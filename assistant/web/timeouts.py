@@ -41,6 +41,9 @@ class TimelyHttp(HttpToolsProtocol):
 
     def _expire(self, what: str) -> None:
         self._deadline = None
+        if self.flow is not None and self.flow.read_paused:  # we stopped reading, not the client
+            self._arm(self.body_timeout, what)
+            return
         if not self.transport.is_closing():
             client = f"{self.client[0]}:{self.client[1]}" if self.client else "unknown"
             log.info("connection closed", extra={"event": "slow_client", "client": client, "waited_for": what})
@@ -56,11 +59,12 @@ class TimelyHttp(HttpToolsProtocol):
             self._arm(self.header_timeout, "headers")
 
     def on_headers_complete(self) -> None:
-        if self.parser.should_upgrade():  # a WebSocket lives on; its protocol has its own pings
-            self._disarm()
-        else:
-            self._arm(self.body_timeout, "body")
+        self._arm(self.body_timeout, "body")
         super().on_headers_complete()
+
+    def handle_websocket_upgrade(self) -> None:
+        self._disarm()  # a WebSocket lives on under its own protocol, with its own pings
+        super().handle_websocket_upgrade()
 
     def on_body(self, body: bytes) -> None:
         self._arm(self.body_timeout, "body")
