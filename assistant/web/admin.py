@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Sequence
+from typing import IO
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -39,6 +41,24 @@ def ingest_note(settings: Settings, runner: BackgroundIngest, reason: str, allow
         return "The corpus folder is watched: the change is being ingested."
     runner.request(reason, allow_empty=allow_empty)
     return "An ingest of the corpus folder has started."
+
+
+def store(
+    settings: Settings, runner: BackgroundIngest, files: Sequence[tuple[str, IO[bytes]]]
+) -> tuple[list[manage.Stored], str]:
+    """Put uploaded files into the corpus folder and start their ingest: what was stored, and
+    what to tell the operator. The API and the page's Documents view both come through here."""
+    stored = manage.add(settings.corpus_dir, files, settings.max_upload_bytes)
+    names = ", ".join(s.doc_id for s in stored)
+    log.info("documents uploaded", extra={"event": "admin_upload", "documents": [s.doc_id for s in stored]})
+    return stored, ingest_note(settings, runner, f"uploaded: {names}")
+
+
+def remove(settings: Settings, runner: BackgroundIngest, doc_id: str) -> str:
+    """Remove a document from the corpus folder and start the ingest that drops it."""
+    manage.remove(settings.corpus_dir, doc_id)
+    log.info("document removed", extra={"event": "admin_remove", "document": doc_id})
+    return ingest_note(settings, runner, f"removed: {doc_id}", allow_empty=True)
 
 
 def build_router(settings: Settings, runner: BackgroundIngest) -> APIRouter:
@@ -94,14 +114,11 @@ def build_router(settings: Settings, runner: BackgroundIngest) -> APIRouter:
             if not files:
                 raise manage.Rejected(400, 'No files were sent: put each in a multipart field named "files".')
             pairs = [(f.filename or "", f.file) for f in files]
-            stored = await run_in_threadpool(manage.add, corpus_dir, pairs, settings.max_upload_bytes)
+            stored, note = await run_in_threadpool(store, settings, runner, pairs)
         except manage.Rejected as exc:
             return rejected(exc)
         finally:
             await form.close()
-        names = ", ".join(s.doc_id for s in stored)
-        log.info("documents uploaded", extra={"event": "admin_upload", "documents": [s.doc_id for s in stored]})
-        note = ingest_note(settings, runner, f"uploaded: {names}")
         return JSONResponse(
             {"stored": [{"id": s.doc_id, "bytes": s.bytes, "replaced": s.replaced} for s in stored], "note": note},
             status_code=202,
@@ -112,11 +129,9 @@ def build_router(settings: Settings, runner: BackgroundIngest) -> APIRouter:
         if (no := denied(request)) is not None:
             return no
         try:
-            await run_in_threadpool(manage.remove, corpus_dir, doc_id)
+            note = await run_in_threadpool(remove, settings, runner, doc_id)
         except manage.Rejected as exc:
             return rejected(exc)
-        log.info("document removed", extra={"event": "admin_remove", "document": doc_id})
-        note = ingest_note(settings, runner, f"removed: {doc_id}", allow_empty=True)
         return JSONResponse({"removed": doc_id, "note": note}, status_code=202)
 
     return router

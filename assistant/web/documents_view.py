@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import html
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +17,9 @@ from ..indexing import manage
 from ..indexing.background import BackgroundIngest
 from ..indexing.corpus import SUPPORTED
 from ..settings import Settings
-from .admin import authorised, ingest_note
+from . import admin
+from .admin import authorised
 
-log = logging.getLogger("assistant.ingest")
 REFRESH_SECONDS = 2.0  # how often an open view refreshes the states and the ingest's progress
 WRONG_TOKEN = "That is not the admin token (ASSISTANT_ADMIN_TOKEN)."
 
@@ -82,12 +81,10 @@ def add_documents_view(settings: Settings, runner: BackgroundIngest) -> None:
         try:
             with contextlib.ExitStack() as stack:
                 opened = [(Path(f).name, stack.enter_context(Path(f).open("rb"))) for f in files or []]
-                stored = manage.add(settings.corpus_dir, opened, settings.max_upload_bytes)
+                stored, note = admin.store(settings, runner, opened)
         except manage.Rejected as exc:
             return f"<p role='alert'>{html.escape(exc.message)}</p>", *current(token)
         names = ", ".join(s.doc_id for s in stored)
-        log.info("documents uploaded", extra={"event": "admin_upload", "documents": [s.doc_id for s in stored]})
-        note = ingest_note(settings, runner, f"uploaded: {names}")
         return f"<p role='status'>Stored {html.escape(names)}. {html.escape(note)}</p>", *current(token)
 
     def remove(token: str, doc_id: str | None) -> tuple[Any, ...]:
@@ -96,11 +93,9 @@ def add_documents_view(settings: Settings, runner: BackgroundIngest) -> None:
         if not doc_id:
             return "<p role='alert'>Choose a document to remove first.</p>", *current(token)
         try:
-            manage.remove(settings.corpus_dir, doc_id)
+            note = admin.remove(settings, runner, doc_id)
         except manage.Rejected as exc:
             return f"<p role='alert'>{html.escape(exc.message)}</p>", *current(token)
-        log.info("document removed", extra={"event": "admin_remove", "document": doc_id})
-        note = ingest_note(settings, runner, f"removed: {doc_id}", allow_empty=True)
         return f"<p role='status'>Removed {html.escape(doc_id)}. {html.escape(note)}</p>", *current(token)
 
     with gr.Accordion("Documents (operators)", open=False, elem_id="documents-view"):
