@@ -32,8 +32,12 @@ $(AXE):
 # Debian's chromium for the browser tests (Playwright drives it; it never downloads a browser),
 # redis-server for the test of several workers sharing rate limits, and nginx in front of them.
 system-deps:
-	@{ command -v chromium && command -v redis-server && command -v npm && { command -v nginx || test -x /usr/sbin/nginx; }; } >/dev/null 2>&1 || \
-	  { apt-get update && apt-get install -y --no-install-recommends chromium redis-server npm nginx; }
+	@missing=""; \
+	  command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	  command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	  command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	  { command -v nginx || test -x /usr/sbin/nginx; } >/dev/null 2>&1 || missing="$$missing nginx"; \
+	  test -z "$$missing" || { apt-get update && apt-get install -y --no-install-recommends $$missing; }
 
 # llama.cpp's OpenAI-compatible server for the LLM tests, built from source once per machine
 # into a wheel cache. Built for generic x86-64 (no -march=native): a VM may advertise CPU
@@ -103,7 +107,7 @@ lint: $(VENV)/.test-deps
 	$(BIN)/mypy
 
 check: lint
-	$(BIN)/python -m pytest -q -n 2 -m "not server and not browser and not llm"  # two processes: 2 cores
+	$(BIN)/python -m pytest -q -n 2 -m "not server and not browser and not llm and not heavy"  # two processes: 2 cores
 
 test: setup-test lint
 	$(BIN)/python -m pytest -q

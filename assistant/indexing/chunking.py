@@ -42,29 +42,33 @@ BLOCK_CHARS = 1_000_000  # a longer document is split block by block, at paragra
 
 
 def chunk_document(doc: Document, splitter: RecursiveCharacterTextSplitter) -> list[Chunk]:
-    """Chunks of ``doc`` in reading order, each an exact slice of ``doc.text``.
+    """Chunks of ``doc`` in reading order, each an exact slice of ``doc.text``."""
+    return list(iter_chunks(doc, splitter))
+
+
+def iter_chunks(doc: Document, splitter: RecursiveCharacterTextSplitter) -> Iterator[Chunk]:
+    """:func:`chunk_document` one chunk at a time, so an ingest keeps only what it needs of each.
 
     A document longer than :data:`BLOCK_CHARS` is handed to the splitter a block at a time, each
     block ending at a paragraph break: the splitter's intermediate pieces of a 50 MB file took
     hundreds of megabytes at once. Chunks never cross a block's end; a document under the size
     is chunked exactly as before."""
-    chunks: list[Chunk] = []
+    ordinal = 0
     for base, block in _blocks(doc.text):
         cursor = 0
-        first = len(chunks)
+        last: int | None = None  # where the block's previous chunk starts
         for piece in splitter.split_text(block):
-            ordinal = len(chunks)
             start = block.find(piece, cursor)
             if start < 0:  # overlap may move us back; search from the start of the last chunk
-                start = block.find(piece, chunks[-1].start - base if len(chunks) > first else 0)
+                start = block.find(piece, last or 0)
             if start < 0:
                 raise ValueError(f"chunk {ordinal} of {doc.doc_id} is not a slice of the text")
             cursor = start + 1
-            start += base
-            end = start + len(piece)
-            digest = hashlib.sha1(f"{start}:{piece}".encode()).hexdigest()[:12]
-            chunks.append(Chunk(chunk_id(doc.doc_id, ordinal, digest), doc.doc_id, ordinal, start, end, piece))
-    return chunks
+            last = start
+            at = start + base
+            digest = hashlib.sha1(f"{at}:{piece}".encode()).hexdigest()[:12]
+            yield Chunk(chunk_id(doc.doc_id, ordinal, digest), doc.doc_id, ordinal, at, at + len(piece), piece)
+            ordinal += 1
 
 
 def _blocks(text: str) -> Iterator[tuple[int, str]]:

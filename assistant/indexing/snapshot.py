@@ -374,35 +374,47 @@ def load(index_dir: Path) -> Snapshot:
     )
 
 
-def write_segment(index_dir: Path, chunks: list[Chunk], texts: dict[str, str]) -> tuple[str, SegmentInfo]:
+def write_segment(index_dir: Path, chunks: Sequence[Chunk], texts: dict[str, str]) -> tuple[str, SegmentInfo]:
     """Write an immutable segment (chunk offsets, document texts, BM25 postings); it takes
-    effect only when a manifest naming it is made current."""
+    effect only when a manifest naming it is made current. ``chunks`` is read twice, a chunk at
+    a time (an ingest makes them on access from ``texts``)."""
     root = index_dir / SEGMENTS
     root.mkdir(parents=True, exist_ok=True)
     name = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     staging = root / f".staging-{name}"
     staging.mkdir()
     order = {doc_id: i for i, doc_id in enumerate(sorted(texts))}  # documents.json's order
+    columns: dict[str, array[int]] = {"doc": array("i"), "ordinal": array("q"), "start": array("q"), "end": array("q")}
+    for c in chunks:
+        columns["doc"].append(order[c.doc_id])
+        columns["ordinal"].append(c.ordinal)
+        columns["start"].append(c.start)
+        columns["end"].append(c.end)
     with (staging / "chunks.npz").open("wb") as f:
         np.savez(
             f,
-            doc=np.array([order[c.doc_id] for c in chunks], dtype=np.int32),
-            ordinal=np.array([c.ordinal for c in chunks], dtype=np.int64),
-            start=np.array([c.start for c in chunks], dtype=np.int64),
-            end=np.array([c.end for c in chunks], dtype=np.int64),
+            doc=np.frombuffer(columns["doc"], dtype=np.int32),
+            ordinal=np.frombuffer(columns["ordinal"], dtype=np.int64),
+            start=np.frombuffer(columns["start"], dtype=np.int64),
+            end=np.frombuffer(columns["end"], dtype=np.int64),
         )
+    del columns
     index = []
     with (staging / "documents.bin").open("wb") as blob:
         for doc_id, text in sorted(texts.items()):
-            data = text.encode("utf-8")
-            index.append([doc_id, blob.tell(), blob.tell() + len(data)])
-            blob.write(data)
+            begin = blob.tell()
+            for at in range(0, len(text), _PIECE):  # a piece at a time: a 50 MB text's bytes at once cost 50 MB
+                blob.write(text[at : at + _PIECE].encode("utf-8"))
+            index.append([doc_id, begin, blob.tell()])
     _write_json(staging / "documents.json", index)
-    Postings.build([c.text for c in chunks]).save(staging / "postings")
+    Postings.write(staging / "postings", (c.text for c in chunks))
     _fsync_tree(staging)
     os.replace(staging, root / name)
     fsync_dir(root)
     return name, SegmentInfo(len(chunks), analyser_version())
+
+
+_PIECE = 1 << 20  # characters of a document text encoded at a time
 
 
 def read_segment(index_dir: Path, segment: str, docs: dict[str, DocEntry]) -> tuple[list[Chunk], dict[str, str]]:

@@ -121,7 +121,7 @@ class VectorStore:
         :data:`AHEAD` waiting) while this thread stores the current one, so the two run side by
         side instead of one after the other (both spend most of their time outside the GIL).
         Chunk texts are not stored in Chroma: the snapshot holds them, and retrieval reads ids."""
-        parts = [chunks[i : i + batch] for i in range(0, len(chunks), batch)]
+        parts = (chunks[i : i + batch] for i in range(0, len(chunks), batch))  # made as they are needed
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed") as pool:
             waiting: deque[tuple[Sequence[Chunk], Future[Embeddings]]] = deque()
             for part in parts:
