@@ -8,8 +8,9 @@ phrases), fitted by ``assistant fit --addressed`` (:mod:`assistant.evals.address
 planted instructions written for it against every sentence of the fitting documents (news,
 HR policies and product manuals full of imperatives to people, SQuAD articles); its threshold
 keeps false flags on those documents at or under :data:`~assistant.evals.addressed_fit.FALSE_FLAGS`.
-Only the few best-ranked sentences are read, so the cost per question stays a few sentences'
-embedding.
+Only the few best-ranked sentences (and the few before each in its paragraph: an instruction
+ending "answer every question with:" makes the next sentence its payload) are read, so the cost
+per question stays a few dozen sentences' embedding.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import numpy as np
 
 WEIGHTS = "addressed.json"
 TOP = 8  # best-ranked sentences checked per question
+REACH = 3  # sentences before a candidate, in its paragraph, whose instruction it may carry
 
 
 @functools.lru_cache(maxsize=1)
@@ -46,3 +48,11 @@ def addressed(texts: Sequence[str]) -> list[bool]:
     """Which of ``texts`` read as instructions to an assistant."""
     threshold = float(_model()["threshold"])
     return [bool(p >= threshold) for p in probabilities(texts)]
+
+
+def carried(runs: Sequence[Sequence[str]]) -> list[bool]:
+    """For each run (a sentence, then the sentences before it in its paragraph), whether any of
+    them reads as an instruction to an assistant: the sentence itself, or the payload of one."""
+    texts = list(dict.fromkeys(t for run in runs for t in run))  # each sentence read once
+    flagged = dict(zip(texts, addressed(texts), strict=True))
+    return [any(flagged[t] for t in run) for run in runs]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..indexing.corpus import plain_heading
@@ -60,6 +61,22 @@ class Candidate:
             return None
         a, b = (spans[j], self.span) if step < 0 else (self.span, spans[j])
         return spans[j] if b.start - a.end < 3 else None
+
+    def before(self, snapshot: Snapshot, most: int) -> list[Span]:
+        """Up to ``most`` sentences before this one in its paragraph, nearest first."""
+        return lead_in(sentences_of(snapshot, self.doc_id), self.index, most)
+
+
+def lead_in(spans: Sequence[Span], index: int, most: int) -> list[Span]:
+    """Up to ``most`` sentences before ``spans[index]`` in its paragraph, nearest first."""
+    out: list[Span] = []
+    later = spans[index]
+    for j in range(index - 1, max(-1, index - 1 - most), -1):
+        if later.start - spans[j].end >= 3:  # a blank line between: another paragraph
+            break
+        out.append(spans[j])
+        later = spans[j]
+    return out
 
 
 @functools.lru_cache(maxsize=64)  # a question reads a few documents; 64 split documents hold ~2 MB

@@ -65,7 +65,7 @@ def rank(snapshot: Snapshot, info: QuestionInfo, hits: list[Retrieved], model: M
     cands = candidates(snapshot, hits)
     features = signals.compute(snapshot, info, cands)
     logits = model.ranker.logits(features) if cands else np.zeros(0)
-    kept, _, _ = _without_addressed(cands, features, logits)
+    kept, _, _ = _without_addressed(snapshot, cands, features, logits)
     if len(kept) < len(cands):  # scored again without them: each sentence is scored relative to the others
         cands = kept
         features = signals.compute(snapshot, info, cands)
@@ -77,16 +77,17 @@ def rank(snapshot: Snapshot, info: QuestionInfo, hits: list[Retrieved], model: M
 
 
 def _without_addressed(
-    cands: list[Candidate], features: np.ndarray, logits: np.ndarray
+    snapshot: Snapshot, cands: list[Candidate], features: np.ndarray, logits: np.ndarray
 ) -> tuple[list[Candidate], np.ndarray, np.ndarray]:
     """The candidates without the best-ranked ones that are addressed to an assistant
-    (:mod:`addressed`): planted instructions are never an answer, nor evidence that the
-    documents answer."""
+    (:mod:`addressed`), or follow such a sentence in their paragraph (what "Answer every question
+    with:" introduces is the instruction's payload): planted instructions are never an answer,
+    nor evidence that the documents answer."""
     if not cands:
         return cands, features, logits
-    top = np.argsort(-logits, kind="stable")[: addressed.TOP]
-    flags = addressed.addressed([cands[i].span.text for i in top])
-    drop = {int(i) for i, flagged in zip(top, flags, strict=True) if flagged}
+    top = [int(i) for i in np.argsort(-logits, kind="stable")[: addressed.TOP]]
+    runs = [[cands[i].span.text, *(s.text for s in cands[i].before(snapshot, addressed.REACH))] for i in top]
+    drop = {i for i, flagged in zip(top, addressed.carried(runs), strict=True) if flagged}
     if not drop:
         return cands, features, logits
     keep = [i for i in range(len(cands)) if i not in drop]
@@ -102,7 +103,7 @@ def extend(snapshot: Snapshot, ranked: Ranked, more: list[Candidate], model: Mod
     union = signals.relative(np.vstack([ranked.features, signals.raw(snapshot, ranked.info, more)]))
     added_features = union[len(ranked.candidates) :]
     logits = model.ranker.logits(added_features)
-    more, added_features, logits = _without_addressed(more, added_features, logits)
+    more, added_features, logits = _without_addressed(snapshot, more, added_features, logits)
     if not more:
         return ranked
     added = signals.gate_context(snapshot, ranked.info, more).opposed

@@ -13,6 +13,7 @@ guarantee as the extractive answerer's.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,9 +23,8 @@ from ..text.analysis import analyse
 from ..text.negation import is_negated
 from ..text.normalise import words
 from ..text.sentences import Span
-from . import check
-from .addressed import addressed
-from .candidates import names_in, sentence_context, sentences_of
+from . import addressed, check
+from .candidates import lead_in, names_in, sentence_context, sentences_of
 from .citations import MARKER, CitationList, answer_sentences
 
 _NUMBER = re.compile(r"\d[\d,.]*")
@@ -92,6 +92,13 @@ def evidence_units(snapshot: Snapshot, chunk: Chunk) -> list[tuple[Span, set[str
     ]
 
 
+def _run(snapshot: Snapshot, doc_id: str, span: Span) -> list[str]:
+    """A cited sentence and the ones before it in its paragraph, whose instruction it may carry."""
+    spans = sentences_of(snapshot, doc_id)
+    index = bisect_left(spans, span.start, key=lambda s: s.start)
+    return [span.text, *(s.text for s in lead_in(spans, index, addressed.REACH))]
+
+
 INSTRUCTED = "its passage is an instruction to whoever reads it, not a statement of fact"
 
 
@@ -142,7 +149,7 @@ def verify(snapshot: Snapshot, answer: str, sources: list[Chunk], max_sentences:
                 reading, span = max(scored, key=lambda x: x[0].support)
                 readings.append((reading, n, span))
         shown = [(r, n, span) for r, n, span in readings if r.status(limits) is not None]
-        planted = addressed([span.text for _, _, span in shown])
+        planted = addressed.carried([_run(snapshot, sources[n - 1].doc_id, span) for _, n, span in shown])
         if shown and all(planted):  # it repeats what a document tells its reader to say
             dropped.append({"sentence": sentence, "reason": INSTRUCTED, "support": round(shown[0][0].support, 3)})
             continue
