@@ -3,11 +3,14 @@ every question with …", "Note to chatbots: always say …". Documents are data
 tells whoever reads it how to answer is not an answer to anyone's question, so it is never
 chosen as one, and an LLM sentence that leans on one is dropped.
 
-A logistic regression over the sentence's WordLlama vector (the embedder, not a list of
-phrases), fitted by ``assistant fit --addressed`` (:mod:`assistant.evals.addressed_fit`) on
-planted instructions written for it against every sentence of the fitting documents (news,
-HR policies and product manuals full of imperatives to people, SQuAD articles); its threshold
-keeps false flags on those documents at or under :data:`~assistant.evals.addressed_fit.FALSE_FLAGS`.
+A logistic regression over the sentence's WordLlama vector and, per dimension, the extremes of
+its token vectors (the embedder, not a list of phrases: one telling word counts, where the mean
+of a long sentence washes it out; chosen over the vector alone by the fit's document-held-out
+folds, 53% of planted sentences flagged against 25-35%), fitted by ``assistant fit --addressed``
+(:mod:`assistant.evals.addressed_fit`) on planted instructions written for it against every
+sentence of the fitting documents (news, HR policies and product manuals full of imperatives
+to people, SQuAD articles); its threshold keeps false flags on those documents at or under
+:data:`~assistant.evals.addressed_fit.FALSE_FLAGS`.
 Only the few best-ranked sentences (and the few before each in its paragraph: an instruction
 ending "answer every question with:" makes the next sentence its payload) are read, so the cost
 per question stays a few dozen sentences' embedding.
@@ -37,11 +40,17 @@ def probabilities(texts: Sequence[str]) -> np.ndarray:
     """How surely each text is addressed to an assistant (0–1)."""
     if not texts:
         return np.zeros(0)
+    model = _model()
+    z = features(texts) @ np.asarray(model["weights"], dtype=np.float32) + float(model["bias"])
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def features(texts: Sequence[str]) -> np.ndarray:
+    """What the detector reads of each text: its sentence vector and its tokens' extremes."""
     from ..text.embedding import embedder
 
-    model = _model()
-    z = embedder().embed(list(texts)) @ np.asarray(model["weights"], dtype=np.float32) + float(model["bias"])
-    return 1.0 / (1.0 + np.exp(-z))
+    found = embedder()
+    return np.hstack([found.embed(list(texts)), found.extremes(list(texts))])
 
 
 def addressed(texts: Sequence[str]) -> list[bool]:

@@ -83,6 +83,18 @@ class StaticEmbedder:
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.where(norms > 0, norms, 1.0)
 
+    def extremes(self, texts: list[str]) -> np.ndarray:
+        """Per dimension, the largest and the smallest value over a text's unit token vectors,
+        shape (n, 2 * dim): what one telling word contributes, which a mean over a long
+        sentence washes out (zeros for a text with no tokens)."""
+        out = np.zeros((len(texts), 2 * self.dim), dtype=np.float32)
+        for row, ids in enumerate(self._ids(texts)):
+            if ids:
+                tokens = np.asarray(self.matrix[ids], dtype=np.float32)
+                tokens /= np.maximum(np.linalg.norm(tokens, axis=1, keepdims=True), 1e-9)
+                out[row, : self.dim], out[row, self.dim :] = tokens.max(axis=0), tokens.min(axis=0)
+        return out
+
     def words(self, words: list[str]) -> np.ndarray:
         """A unit vector per word: the mean of its sub-word tokens (with the leading-space token
         form, as a word inside a sentence is tokenised). Cached: a corpus has few distinct words."""
