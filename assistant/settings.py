@@ -13,6 +13,8 @@ from typing import Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+MIN_ADMIN_TOKEN = 16  # characters; a random one of url-safe characters holds ~96 bits
+
 
 class Settings(BaseSettings):
     """Settings documented in the README's configuration table."""
@@ -120,6 +122,17 @@ class Settings(BaseSettings):
     def _index_dir_is_a_folder(cls, value: Path) -> Path:
         if value.exists() and not value.is_dir():
             raise ValueError(f"{value} is a file, not a folder")
+        return value
+
+    @field_validator("admin_token")
+    @classmethod
+    def _admin_token_resists_guessing(cls, value: SecretStr | None) -> SecretStr | None:
+        """The admin surface counts no failed attempts, so the token itself must be unguessable."""
+        if value is not None and len(value.get_secret_value().strip()) < MIN_ADMIN_TOKEN:
+            raise ValueError(
+                f"is too short to resist guessing: use at least {MIN_ADMIN_TOKEN} characters, for example "
+                "the output of: python -c 'import secrets; print(secrets.token_urlsafe())'"
+            )
         return value
 
     @field_validator("rate_limit")

@@ -278,3 +278,10 @@ def test_the_page_status_says_what_the_last_ingest_removed(tmp_path: Path) -> No
     status = index_status(Assistant(settings), settings)
     assert status.startswith("2 documents indexed. The last ingest (")
     assert f"removed 1 document that is not in {ROOT / 'seeds'}: rota.txt." in status
+
+
+def test_a_guessable_admin_token_is_refused_at_start(seed_settings: Settings) -> None:
+    """Failed admin attempts are not counted, so the token itself must be unguessable."""
+    proc = run(["serve", "--port", "1"], seed_settings, ASSISTANT_ADMIN_TOKEN="letmein")
+    assert proc.returncode == 2 and "ASSISTANT_ADMIN_TOKEN" in proc.stderr and "at least 16" in proc.stderr
+    assert "Traceback" not in proc.stderr

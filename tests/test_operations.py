@@ -16,6 +16,7 @@ from .web_support import assistant_server
 
 pytestmark = pytest.mark.server
 
+OPERATOR_TOKEN = "s3cret-operator-token"  # an admin token long enough to be accepted
 QUESTIONS = ["Which city hosted the talks?", "What is the boiling point of mercury?", "Who leads Russia's team?"]
 
 
@@ -77,10 +78,10 @@ def test_metrics_are_off_public_or_behind_the_admin_token(tmp_path: Path, seed_s
     with assistant_server(tmp_path / "off", base) as url:
         off = httpx.get(url + "/metrics")
         assert off.status_code == 404 and "ASSISTANT_METRICS=true" in off.json()["error"]
-    with assistant_server(tmp_path / "token", base | {"ASSISTANT_ADMIN_TOKEN": "s3cret-token"}) as url:
+    with assistant_server(tmp_path / "token", base | {"ASSISTANT_ADMIN_TOKEN": OPERATOR_TOKEN}) as url:
         assert httpx.get(url + "/metrics").status_code == 401
         assert httpx.get(url + "/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
-        ok = httpx.get(url + "/metrics", headers={"Authorization": "Bearer s3cret-token"})
+        ok = httpx.get(url + "/metrics", headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"})
         assert ok.status_code == 200 and "assistant_index_documents 2.0" in ok.text
     with assistant_server(tmp_path / "open", base | {"ASSISTANT_METRICS": "true"}) as url:
         assert httpx.get(url + "/metrics").status_code == 200
@@ -119,8 +120,10 @@ def test_workers_get_the_admin_token_itself_not_its_mask(tmp_path: Path, seed_se
     """`serve --workers N` hands each worker its settings as JSON; pydantic masks secrets in its
     own dump, which once made every worker's token "**********"."""
     env = {"ASSISTANT_INDEX_DIR": str(seed_settings.index_dir), "ASSISTANT_WORKERS": "2",
-           "ASSISTANT_ADMIN_TOKEN": "s3cret-token"}  # fmt: skip
+           "ASSISTANT_ADMIN_TOKEN": OPERATOR_TOKEN}  # fmt: skip
     with assistant_server(tmp_path, env) as url, httpx.Client(timeout=30) as client:
         for _ in range(4):  # whichever worker answers
             assert client.get(url + "/metrics", headers={"Authorization": "Bearer **********"}).status_code == 401
-            assert client.get(url + "/metrics", headers={"Authorization": "Bearer s3cret-token"}).status_code == 200
+            assert (
+                client.get(url + "/metrics", headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"}).status_code == 200
+            )
