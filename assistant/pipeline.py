@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # the LLM client is imported only when an LLM is configured (
     from .answering.generative import GenerativeAnswerer
 
 
+WARM_QUESTION = "What is this about?"  # any question: only the paths it runs matter
 SCRIPT_SAMPLE = 4000  # characters of each document read to learn the corpus's scripts
 
 
@@ -176,6 +177,12 @@ class Assistant:
             if (c.doc_id, c.span.start) not in seen
         ]
         return extend(snapshot, ranked, new, model)
+
+    def warm(self) -> None:
+        """Pay the first question's one-time costs before anyone asks (a server calls this as
+        it starts): Chroma loads its HNSW graph at the first query (0.5 s at 113,780 chunks), the
+        antonym index is built, a large corpus is calibrated. Nothing is composed, no LLM is asked."""
+        self.examine(WARM_QUESTION)
 
     def examine(self, question: str) -> tuple[Ranked, int]:
         """What the offline answer is composed from, for fitting the decisions made on it: the

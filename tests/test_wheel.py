@@ -64,7 +64,7 @@ def test_installed_wheel_serves_the_page_and_the_api(
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     cmd = [str(assistant), "serve", "--port", str(port)]
-    with running(cmd, tmp_path / "serve.log", f"{base}/api/health", cwd=work, env=env):
+    with running(cmd, tmp_path / "serve.log", f"{base}/", cwd=work, env=env):  # the page is built last
         health = httpx.get(f"{base}/api/health", timeout=10).json()
         assert health["status"] == "ok" and health["documents"] == 2
         reply = httpx.post(

@@ -39,8 +39,22 @@ def assistant_server(workdir: Path, env: dict[str, str], keep_process: bool = Fa
     )
     url = f"http://127.0.0.1:{port}"
     cmd = [sys.executable, "-m", "assistant", "serve"]
-    with running(cmd, workdir / "server.log", f"{url}/api/health", cwd=ROOT, env=environ) as proc:
+    with running(cmd, workdir / "server.log", f"{url}/", cwd=ROOT, env=environ) as proc:  # the page: built last
+        page_ready_everywhere(url)
         yield (url, proc) if keep_process else url
+
+
+def page_ready_everywhere(url: str, timeout: float = 60) -> None:
+    """Wait until every worker has built its page: with ``--workers N`` the first "/" that
+    answered came from one of them. Fresh connections land on workers at random."""
+    import httpx
+
+    deadline, streak = time.monotonic() + timeout, 0
+    while streak < 8 and time.monotonic() < deadline:
+        ready = httpx.get(f"{url}/api/health", timeout=10, headers={"Connection": "close"}).json().get("page")
+        streak = streak + 1 if ready == "ready" else 0
+        if not streak:
+            time.sleep(0.2)
 
 
 @contextmanager

@@ -8,7 +8,7 @@ the widget and subjects the request to that site's rules (see :mod:`sites`).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -42,7 +42,10 @@ def _status(exc: AssistantError) -> int:
     return 500
 
 
-def build_router(assistant: Assistant, settings: Settings, sites: Sites) -> APIRouter:
+def build_router(
+    assistant: Assistant, settings: Settings, sites: Sites, page: Callable[[], str] = lambda: "ready"
+) -> APIRouter:
+    """``page`` tells /api/health whether the Gradio page is built yet (:mod:`deferred`)."""
     router = APIRouter()
 
     def cors(request: Request, site: Site | None = None) -> dict[str, str]:
@@ -182,10 +185,11 @@ def build_router(assistant: Assistant, settings: Settings, sites: Sites) -> APIR
         try:
             snap = assistant.retriever.snapshot
         except AssistantError as exc:
-            return JSONResponse({"status": "unavailable", "reason": exc.message}, status_code=503)
+            return JSONResponse({"status": "unavailable", "page": page(), "reason": exc.message}, status_code=503)
         return JSONResponse(
             {
                 "status": "ok",
+                "page": page(),
                 "backend": settings.answer_backend,
                 "documents": len(snap.docs),
                 "chunks": len(snap.chunks),

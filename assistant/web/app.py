@@ -6,10 +6,12 @@ Fonts), FastAPI's CDN-hosted docs pages are off, Gradio analytics and share link
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import socket
+from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
@@ -20,6 +22,7 @@ from ..settings import Settings
 from . import timeouts
 from .admin import build_router as admin_router
 from .api import build_router as api_router
+from .deferred import CountRequests, DeferredPage, Traffic
 from .memory import ReleaseAfterPost, limit_arenas
 from .metrics import build_router as metrics_router
 from .metrics import prepare as prepare_metrics
@@ -31,10 +34,6 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is i
 
 
 def create_app(settings: Settings) -> FastAPI:
-    import gradio as gr
-
-    from .page import CSS, PLAIN_LABELS, build_page
-
     limit_arenas()  # in each worker process, before its request threads start
     timeouts.configure(settings.header_timeout, settings.body_timeout)
     configure_logging()
@@ -43,6 +42,7 @@ def create_app(settings: Settings) -> FastAPI:
     log = logging.getLogger("assistant.server")
     try:
         snapshot = assistant.retriever.snapshot  # open the index now: the server is ready when it says so
+        assistant.warm()  # and answers its first question as fast as its second
         log.info(
             "worker ready",
             extra={"event": "worker_ready", "pid": os.getpid(), "snapshot": snapshot.name,
@@ -50,20 +50,39 @@ def create_app(settings: Settings) -> FastAPI:
         )  # fmt: skip
     except AssistantError as exc:  # no index yet: the page and /api/health say so in plain words
         log.warning("no index", extra={"event": "worker_ready", "pid": os.getpid(), "error": exc.message})
-    app = FastAPI(title="Istanbul talks assistant", docs_url=None, redoc_url=None, openapi_url=None)
     runner = background_ingest(settings)
+    traffic = Traffic()
+    page = DeferredPage(lambda: _page_app(assistant, settings, sites, runner), traffic)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with page.running():
+            yield
+
+    app = FastAPI(title="Istanbul talks assistant", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.include_router(admin_router(settings, runner))  # before the API's catch-all 404 for /api/...
-    app.include_router(api_router(assistant, settings, sites))
+    app.include_router(api_router(assistant, settings, sites, lambda: page.state))
     app.include_router(widget_router(sites, settings.max_question_chars, settings.widget_demo))
     app.include_router(metrics_router(settings, lambda: index_state(assistant)))
+    app.add_middleware(ReleaseAfterPost)
+    app.add_middleware(RequestLog, settings=settings)  # it times and labels everything
+    app.add_middleware(CountRequests, traffic=traffic)  # the page is built when none is in flight
+    app.mount("/", page)
+    return app
+
+
+def _page_app(assistant: Assistant, settings: Settings, sites: Sites, runner: BackgroundIngest) -> FastAPI:
+    """The Gradio page on an app of its own, which :class:`DeferredPage` serves once built."""
+    import gradio as gr
+
+    from .page import CSS, PLAIN_LABELS, build_page
+
     theme = gr.themes.Default(
         font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"],
         font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
     )
-    app.add_middleware(ReleaseAfterPost)
-    app.add_middleware(RequestLog, settings=settings)  # outermost: it times and labels everything
     return gr.mount_gradio_app(
-        app,
+        FastAPI(docs_url=None, redoc_url=None, openapi_url=None),
         build_page(assistant, settings, sites, runner),
         path="/",
         theme=theme,
