@@ -109,7 +109,13 @@ def run(settings: Settings, chunks: int, workdir: Path, runs: int = 3) -> dict[s
     first = _timed([*cli, "ingest", "--json"], env)
     report = json.loads(first.pop("stdout"))
     total = report["chunks_total"]
-    result["first_ingest"] = {**first, "chunks": total, "chunks_per_second": round(total / first["seconds"], 1)}
+    rate = total / first["seconds"]
+    parts = result["reference"] = reference(corpus, workdir, total, runs)
+    result["first_ingest"] = {
+        **first, "chunks": total, "chunks_per_second": round(rate, 1),
+        "over_wordllama_one_thread": round(rate / parts["wordllama_chunks_per_second_one_thread"], 2),
+        "over_chroma_add": round(rate / parts["chroma_adds_per_second"], 2),
+    }  # fmt: skip
     size = _size_mb(index)
     again = _timed([*cli, "ingest", "--json"], env)
     again.pop("stdout")
@@ -135,12 +141,82 @@ def run(settings: Settings, chunks: int, workdir: Path, runs: int = 3) -> dict[s
         peaks.append(step["peak_mb"])
     result["cold_start_to_first_answer"] = {
         "median_seconds": round(statistics.median(cold), 2),
+        "over_import_chromadb": round(statistics.median(cold) - parts["import_chromadb_seconds"], 2),
         "peak_mb": max(peaks),
         "runs": runs,
     }
     result["serving"] = json.loads(_timed([*cli, "bench", "--serving-only", "--runs", str(runs)], env)["stdout"])
     result["server"] = server(env, runs)
     return result
+
+
+EMBED_RATE = """
+import json, sys, time
+texts = json.loads(sys.stdin.read())
+from assistant.text.embedding import embedder
+e = embedder()
+e.embed(texts[:8])
+t0 = time.perf_counter()
+for i in range(0, len(texts), 1024):
+    e.embed(texts[i : i + 1024])
+print(len(texts) / (time.perf_counter() - t0))
+"""
+ADD_RATE = """
+import sys, time
+import numpy as np
+import chromadb
+n, path = int(sys.argv[1]), sys.argv[2]
+rng = np.random.default_rng(0)
+client = chromadb.PersistentClient(path=path, settings=chromadb.config.Settings(anonymized_telemetry=False))
+c = client.get_or_create_collection("reference-rates", configuration={"hnsw": {"space": "cosine", "ef_search": 400}})
+t0 = time.perf_counter()
+for i in range(0, n, 1024):
+    v = rng.standard_normal((min(1024, n - i), 256)).astype(np.float32)
+    c.add(ids=[f"r{j}" for j in range(i, i + len(v))], embeddings=v / np.linalg.norm(v, axis=1, keepdims=True))
+print(n / (time.perf_counter() - t0))
+"""
+EMBED_CHUNKS = 20_000  # 500-character pieces of the corpus: a few seconds
+
+
+def reference(corpus: Path, workdir: Path, chunks: int, runs: int = 3) -> dict[str, Any]:
+    """The parts' own rates, measured in this run, so that the steps' figures compare across
+    machines as ratios: WordLlama embedding 500-character pieces of the corpus on one thread;
+    Chroma adding as many unit vectors as the index holds chunks to a new embedded collection
+    with the ingest's settings (its rate falls as the graph grows); Python's start and ``import
+    chromadb`` (each the median of ``runs`` processes)."""
+    texts: list[str] = []
+    for path in sorted(corpus.glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        texts += [text[i : i + 500] for i in range(0, len(text) - 499, 500)]
+        if len(texts) >= EMBED_CHUNKS:
+            break
+    one_thread = {**os.environ, "RAYON_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
+    embed = subprocess.run(
+        [sys.executable, "-c", EMBED_RATE], input=json.dumps(texts[:EMBED_CHUNKS]),
+        capture_output=True, text=True, env=one_thread, check=True,
+    )  # fmt: skip
+    target = workdir / "reference-chroma"
+    shutil.rmtree(target, ignore_errors=True)
+    add = subprocess.run(
+        [sys.executable, "-c", ADD_RATE, str(chunks), str(target)], capture_output=True, text=True, check=True
+    )
+    shutil.rmtree(target, ignore_errors=True)
+
+    def started(code: str) -> float:
+        took = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True)
+            took.append(time.perf_counter() - t0)
+        return round(statistics.median(took), 3)
+
+    return {
+        "wordllama_chunks_per_second_one_thread": round(float(embed.stdout), 1),
+        "chroma_adds_per_second": round(float(add.stdout), 1),
+        "chroma_vectors_added": chunks,
+        "python_start_seconds": started("pass"),
+        "import_chromadb_seconds": started("import chromadb"),
+    }
 
 
 def _questions() -> list[str]:
@@ -179,8 +255,11 @@ def server(env: dict[str, str], runs: int = 3) -> dict[str, Any]:
                 except httpx.TransportError:
                     time.sleep(0.2)
             out: dict[str, Any] = {"ready_seconds": round(time.perf_counter() - t0, 2)}
+            questions = _questions()
+            client.post(f"{base}/api/ask", json={"question": questions[0]}).raise_for_status()
+            out["first_answer_seconds"] = round(time.perf_counter() - t0, 2)  # from start; the page may still load
             out["started_rss_mb"] = _status_mb("VmRSS", proc.pid)
-            took, questions = [], _questions()
+            took = []
             for _ in range(runs):
                 for q in questions:
                     t1 = time.perf_counter()
