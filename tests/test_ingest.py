@@ -8,6 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.errors import IndexMismatch, IngestBusy
@@ -443,5 +444,12 @@ def test_one_large_file_is_ingested_in_memory_that_does_not_copy_it(tmp_path: Pa
     assert report.added == ["large.txt"] and report.chunks_total > 4_000
     assert peak < 7 * len(text), f"{peak / len(text):.1f} times the text"
     stored = snapshot.load(Path(settings.index_dir))
-    assert all(c.text == text[c.start : c.end] for c in stored.chunks[::97])  # offsets still exact
+    sample = list(stored.chunks[::97])
+    assert all(c.text == text[c.start : c.end] for c in sample)  # offsets still exact
     assert _vector_ids(settings) == set(stored.chunks.ids())
+    # what was embedded is each chunk's own text (read back from the segment, not held)
+    collection = connect(settings).get_collection(stored.collection)
+    got = collection.get(ids=[c.chunk_id for c in sample], include=["embeddings"])
+    vectors = dict(zip(got["ids"], got["embeddings"], strict=True))
+    expected = WordLlamaEmbeddingFunction()([c.text for c in sample])
+    assert all(np.allclose(vectors[c.chunk_id], e, atol=1e-5) for c, e in zip(sample, expected, strict=True))

@@ -26,6 +26,8 @@ from chromadb.api import ClientAPI
 from tqdm import tqdm
 
 from ..errors import DocumentError, EmptyCorpus, IngestBusy
+from ..files import RandomReader
+from ..memory import limit_arenas, release_freed
 from ..models import Chunk, Document
 from ..settings import Settings
 from ..text.analysis import analyser_version
@@ -104,6 +106,7 @@ def ingest(
     for a server to show an ingest it started.
     """
     started = time.perf_counter()
+    limit_arenas()  # before the embedding thread starts: its own arena held tens of MB
     index_dir = Path(settings.index_dir)
     roots = paths or [Path(settings.corpus_dir)]
     report = IngestReport()
@@ -150,6 +153,8 @@ def ingest(
             # The segment first: its postings are built and let go before Chroma's index grows
             # (with embedded Chroma, the whole HNSW graph lives in this process).
             name, info = snapshot.write_segment(index_dir, batch, batch.texts)
+            batch.spill(index_dir / snapshot.SEGMENTS / name)
+            release_freed()  # what building the postings freed, before Chroma's index grows
             phase("write segments")
             for n in store.upsert(batch, ef):
                 bar.update(n)
@@ -196,6 +201,7 @@ def ingest(
                 report.failed.append(DocumentError(doc.doc_id, str(exc)))
                 continue
             (report.updated if prior else report.added).append(doc.doc_id)
+            del doc, entry  # the batch holds the text now, and lets go of a long one once it is written
             if len(batch) >= SEGMENT_CHUNKS:
                 flush()
 
@@ -295,6 +301,8 @@ class _Batch(Sequence[Chunk]):
         self.texts: dict[str, str] = {}
         self.entries: dict[str, snapshot.DocEntry] = {}
         self._docs: list[tuple[str, array[int], array[int]]] = []  # (document, starts, ends)
+        self._bytes: dict[str, tuple[array[int], array[int]]] = {}  # a long document's chunks in UTF-8 bytes
+        self._stored: dict[str, tuple[RandomReader, int]] = {}  # a spilled document: its segment file, offset
         self._first: list[int] = []  # the batch position of each document's first chunk
         self._size = 0
 
@@ -310,8 +318,23 @@ class _Batch(Sequence[Chunk]):
         self.texts[doc.doc_id] = doc.text
         self.entries[doc.doc_id] = entry(ids)
         self._docs.append((doc.doc_id, starts, ends))
+        if len(doc.text) >= SPILL_CHARS:
+            self._bytes[doc.doc_id] = _byte_offsets(doc.text, starts, ends)
         self._first.append(self._size)
         self._size += len(ids)
+
+    def spill(self, segment: Path) -> None:
+        """Let go of the long documents' texts once ``segment`` holds them: their chunks are
+        read back from its file as they are embedded. A 50 MB text is then not held while
+        embedded Chroma's graph grows in this process."""
+        if not self._bytes:
+            return
+        index = json.loads((segment / "documents.json").read_text(encoding="utf-8"))
+        blob = RandomReader(segment / "documents.bin")
+        for doc_id, start, _ in index:
+            if doc_id in self._bytes:
+                self._stored[doc_id] = (blob, start)
+                del self.texts[doc_id]
 
     def ids(self) -> Iterator[str]:
         for doc_id, _, _ in self._docs:
@@ -323,7 +346,13 @@ class _Batch(Sequence[Chunk]):
     def _chunk(self, d: int, i: int) -> Chunk:
         doc_id, starts, ends = self._docs[d]
         start, end = starts[i], ends[i]
-        return Chunk(self.entries[doc_id].chunk_ids[i], doc_id, i, start, end, self.texts[doc_id][start:end])
+        if doc_id in self._stored:
+            blob, base = self._stored[doc_id]
+            first, last = self._bytes[doc_id]
+            text = blob.read(base + first[i], base + last[i]).decode("utf-8")
+        else:
+            text = self.texts[doc_id][start:end]
+        return Chunk(self.entries[doc_id].chunk_ids[i], doc_id, i, start, end, text)
 
     @overload
     def __getitem__(self, i: int) -> Chunk: ...
@@ -343,6 +372,23 @@ class _Batch(Sequence[Chunk]):
         for d, (_, starts, _) in enumerate(self._docs):
             for i in range(len(starts)):
                 yield self._chunk(d, i)
+
+
+SPILL_CHARS = 1_000_000  # a document this long is read back from its segment while embedded
+
+
+def _byte_offsets(text: str, starts: array[int], ends: array[int]) -> tuple[array[int], array[int]]:
+    """The chunks' offsets in ``text``'s UTF-8 bytes (chunk starts only grow; so do ends)."""
+    if text.isascii():
+        return starts, ends
+    out_starts, out_ends = array("q"), array("q")
+    at = done = 0  # characters and bytes before ``at``
+    for start, end in zip(starts, ends, strict=True):
+        done += len(text[at:start].encode("utf-8")) if start >= at else -len(text[start:at].encode("utf-8"))
+        at = start
+        out_starts.append(done)
+        out_ends.append(done + len(text[start:end].encode("utf-8")))
+    return out_starts, out_ends
 
 
 def _compact(index_dir: Path, docs: dict[str, snapshot.DocEntry], segments: dict[str, snapshot.SegmentInfo]) -> bool:
