@@ -17,10 +17,9 @@ import uuid
 from array import array
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import overload
 
 from chromadb.api import ClientAPI
 from tqdm import tqdm
@@ -287,7 +286,7 @@ def indexed_documents(settings: Settings) -> int:
     return len(found.docs) if found is not None else 0
 
 
-class _Batch(Sequence[Chunk]):
+class _Batch(snapshot.Rows[Chunk]):
     """New and changed documents waiting to be stored and written as one segment.
 
     Their chunks are held as offsets into the documents' texts and made on access, a batch of
@@ -354,17 +353,7 @@ class _Batch(Sequence[Chunk]):
             text = self.texts[doc_id][start:end]
         return Chunk(self.entries[doc_id].chunk_ids[i], doc_id, i, start, end, text)
 
-    @overload
-    def __getitem__(self, i: int) -> Chunk: ...
-    @overload
-    def __getitem__(self, i: slice) -> Sequence[Chunk]: ...
-    def __getitem__(self, i: int | slice) -> Chunk | Sequence[Chunk]:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(self._size))]
-        if i < 0:
-            i += self._size
-        if not 0 <= i < self._size:
-            raise IndexError(i)
+    def _at(self, i: int) -> Chunk:
         d = bisect_right(self._first, i) - 1
         return self._chunk(d, i - self._first[d])
 

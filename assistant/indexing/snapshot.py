@@ -55,7 +55,7 @@ class DocEntry:
     scripts: list[str] = field(default_factory=list)  # writing systems of its letters (text.scripts)
 
 
-class _Rows(Sequence[T]):
+class Rows(Sequence[T]):
     """A sequence whose items are made on access from compact columns: subclasses say how to
     make item ``i`` (``_at``); indexing from the end and slices are handled here."""
 
@@ -78,7 +78,7 @@ class _Rows(Sequence[T]):
         return self._at(i)
 
 
-class ChunkIds(_Rows[str]):
+class ChunkIds(Rows[str]):
     """A document's chunk ids held as one string of their digests, each id rebuilt on access:
     at 100,000 chunks, 12 MB less in every server than a list of the ids."""
 
@@ -166,7 +166,7 @@ def _decode(where: dict[str, tuple[RandomReader, int, int]], doc_id: str) -> str
     return blob.read(start, end).decode("utf-8")
 
 
-class ChunkTable(_Rows[Chunk]):
+class ChunkTable(Rows[Chunk]):
     """The chunks of a snapshot as compact columns (id, document, ordinal, offsets); a
     :class:`Chunk` with its text is made on access. At 100,000 chunks this saves the memory of
     a second copy of every text and of the objects holding them."""
