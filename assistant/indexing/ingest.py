@@ -367,13 +367,13 @@ SPILL_CHARS = 1_000_000  # a document this long is read back from its segment wh
 
 
 def _byte_offsets(text: str, starts: array[int], ends: array[int]) -> tuple[array[int], array[int]]:
-    """The chunks' offsets in ``text``'s UTF-8 bytes (chunk starts only grow; so do ends)."""
+    """The chunks' offsets in ``text``'s UTF-8 bytes (chunk starts only grow)."""
     if text.isascii():
         return starts, ends
     out_starts, out_ends = array("q"), array("q")
     at = done = 0  # characters and bytes before ``at``
     for start, end in zip(starts, ends, strict=True):
-        done += len(text[at:start].encode("utf-8")) if start >= at else -len(text[start:at].encode("utf-8"))
+        done += len(text[at:start].encode("utf-8"))
         at = start
         out_starts.append(done)
         out_ends.append(done + len(text[start:end].encode("utf-8")))
