@@ -64,8 +64,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(api_router(assistant, settings, sites, lambda: page.state))
     app.include_router(widget_router(sites, settings.max_question_chars, settings.widget_demo))
     app.include_router(metrics_router(settings, lambda: index_state(assistant)))
-    app.add_middleware(ReleaseAfterPost)
     app.add_middleware(RequestLog, settings=settings)  # it times and labels everything
+    # outside the log: a request is logged and counted when its response is sent, not after the trim
+    app.add_middleware(ReleaseAfterPost)
     app.add_middleware(CountRequests, traffic=traffic)  # the page is built when none is in flight
     app.mount("/", page)
     return app
