@@ -34,6 +34,7 @@ from ..text.scripts import document_scripts
 from . import corpus, snapshot
 from .chunking import iter_chunks, make_splitter
 from .embedder import check_same, describe, make_embedder
+from .seen import Seen, fingerprint
 from .vectors import VectorStore, connect, holds
 
 PENDING = "pending.json"
@@ -130,6 +131,7 @@ def ingest(
         batch = _Batch()
         stored: list[str] = []  # vector ids stored by this run, not yet current
         seen_paths: dict[str, Path] = {}
+        seen = Seen() if old is None else Seen.load(index_dir)  # files not read again when their stat is as before
 
         found = list(corpus.discover(roots, settings.follow_outside_links))
         report.failed += [f for f in found if isinstance(f, DocumentError)]
@@ -174,6 +176,11 @@ def ingest(
             seen_paths[source.doc_id] = source.path
             phase.read_one()
             prior = old.docs.get(source.doc_id) if old else None
+            if prior and prior.chunking == chunking and prior.scripts and seen.unchanged(source, prior.sha256):
+                docs[source.doc_id] = prior
+                report.unchanged.append(source.doc_id)
+                continue
+            before, read_at = fingerprint(source), time.time_ns()
             try:
                 doc = corpus.read(source)
             except DocumentError as err:
@@ -181,6 +188,7 @@ def ingest(
                 if prior is not None:  # keep what we had
                     docs[source.doc_id] = prior
                 continue
+            seen.read(source, before, doc.sha256, read_at)
             if prior and prior.sha256 == doc.sha256 and prior.chunking == chunking:
                 if not prior.scripts and (recorded := document_scripts(doc.text)):
                     prior = replace(prior, scripts=recorded)  # an index from before they were recorded
@@ -211,6 +219,7 @@ def ingest(
             report.chunks_total = sum(len(d.chunk_ids) for d in docs.values())
             report.seconds = time.perf_counter() - started
             report.snapshot = old.name
+            seen.save(index_dir)
             return report
         flush()
         bar.close()
@@ -229,13 +238,13 @@ def ingest(
         holds(report.snapshot, client)  # this process's Chroma view has these vectors: no reopen needed
         phase("write snapshot")
         if old is not None:
-            live = _chunk_ids(docs)
-            store.delete([cid for cid in _chunk_ids(old.docs) if cid not in live])
+            store.delete(_stale(old.docs, docs))
         (index_dir / PENDING).unlink(missing_ok=True)
         _drop_other_collections(client, settings.collection, collection)
         snapshot.prune(index_dir, previous=old.name if old else None)
         phase("delete stale vectors, prune")
         _record(index_dir, report, roots, notice)
+        seen.save(index_dir)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -454,6 +463,20 @@ PROGRESS_EVERY = 0.5  # seconds between progress reports within a phase
 def _chunk_ids(docs: dict[str, snapshot.DocEntry]) -> set[str]:
     """Every chunk id a manifest's documents hold: the vectors that must stay."""
     return {cid for entry in docs.values() for cid in entry.chunk_ids}
+
+
+def _stale(old: dict[str, snapshot.DocEntry], new: dict[str, snapshot.DocEntry]) -> list[str]:
+    """The vectors the new manifest no longer needs, looked for only among the documents whose
+    entry changed (an unchanged one keeps the very same entry): the cost of an update follows the
+    update, not the corpus (both full id sets took 0.2 s at 113,000 chunks)."""
+    kept = {cid for doc_id, entry in new.items() if old.get(doc_id) is not entry for cid in entry.chunk_ids}
+    return [
+        cid
+        for doc_id, entry in old.items()
+        if new.get(doc_id) is not entry
+        for cid in entry.chunk_ids
+        if cid not in kept
+    ]
 
 
 def _write_pending(index_dir: Path, ids: list[str]) -> None:
