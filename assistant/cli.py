@@ -55,6 +55,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     )
     for err in report.failed:
         print(f"skipped {err.doc_id}: {err.reason}", file=sys.stderr)
+    _calibrate(settings, report.chunks_total, quiet=args.quiet or args.json)
     if args.json:
         print(json.dumps(report.to_json()))
         return 1 if report.failed and not (report.added or report.updated or report.unchanged) else 0
@@ -65,6 +66,20 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         f"({report.seconds:.2f} s)"
     )
     return 1 if report.failed and not (report.added or report.updated or report.unchanged) else 0
+
+
+def _calibrate(settings: Settings, chunks: int, quiet: bool) -> None:
+    """A corpus larger than the fitted ones gets its relevance threshold measured now, not at the
+    first question (:func:`assistant.pipeline.calibrate_in_child`)."""
+    from .pipeline import calibrate_in_child, needs_calibration
+
+    if not chunks or not needs_calibration(settings, chunks):
+        return
+    if not quiet:
+        print(f"measuring the relevance threshold for {chunks} chunks…", file=sys.stderr, flush=True)
+    failed = calibrate_in_child(settings)
+    if failed:
+        print(f"note: the relevance threshold will be measured at the first question ({failed})", file=sys.stderr)
 
 
 MAX_HISTORY_FILE = 1 << 20  # a conversation is a few kilobytes; /dev/zero is not one

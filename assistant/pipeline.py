@@ -212,14 +212,11 @@ class Assistant:
     def _calibration(self, retriever: Retriever, model: Model) -> float:
         """The corpus's relevance threshold, from ``index/calibration.json`` while it holds for
         this corpus and these weights, else measured now (a few seconds) and written there."""
-        snapshot, path = retriever.snapshot, Path(self.settings.index_dir) / "calibration.json"
-        weights = str(model.meta.get("data", {}).get("fit_sha256", ""))
-        try:
-            saved = json.loads(path.read_text(encoding="utf-8"))
-            if saved.get("weights") == weights and calibration.still_valid(int(saved["chunks"]), len(snapshot.chunks)):
-                return max(model.relevance_threshold, float(saved["threshold"]))
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
+        snapshot, path = retriever.snapshot, Path(self.settings.index_dir) / CALIBRATION
+        weights = _weights_id(model)
+        saved = _saved_threshold(path, weights, len(snapshot.chunks))
+        if saved is not None:
+            return max(model.relevance_threshold, saved)
         scores = []
         for question in calibration.bank():
             hits = retriever.search(question, self.settings.top_k)
@@ -244,6 +241,64 @@ class Assistant:
             f"This question is written in {describe(asked)} script, and the indexed documents are in "
             f"{describe(self._scripts[1])} script, so nothing in them can match it. Ask in the documents' language."
         )
+
+
+CALIBRATION = "calibration.json"  # in the index folder: a large corpus's relevance threshold
+
+
+def _weights_id(model: Model) -> str:
+    return str(model.meta.get("data", {}).get("fit_sha256", ""))
+
+
+def _saved_threshold(path: Path, weights: str, chunks: int) -> float | None:
+    """The threshold saved for these weights, while it holds for a corpus of ``chunks``."""
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        if saved.get("weights") == weights and calibration.still_valid(int(saved["chunks"]), chunks):
+            return float(saved["threshold"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    return None
+
+
+def needs_calibration(settings: Settings, chunks: int) -> bool:
+    """Whether a corpus of ``chunks`` needs its relevance threshold measured (it is larger than
+    the fitted model's corpora, and none saved holds for it)."""
+    model = load()
+    if chunks <= model.calibrate_above:
+        return False
+    return _saved_threshold(Path(settings.index_dir) / CALIBRATION, _weights_id(model), chunks) is None
+
+
+def calibrate(settings: Settings) -> None:
+    """Measure and save the corpus's relevance threshold now."""
+    assistant = Assistant(settings)
+    assistant.model_for(assistant.retriever)
+
+
+_CALIBRATE = (
+    "import json, sys\n"
+    "from assistant.pipeline import calibrate\n"
+    "from assistant.settings import Settings\n"
+    "calibrate(Settings.model_validate(json.loads(sys.stdin.read())))\n"
+)
+
+
+def calibrate_in_child(settings: Settings) -> str | None:
+    """:func:`calibrate` in a child process, as ``assistant ingest`` ends: the first question, or
+    a server's start, then does not pay for it (3 s at 113,780 chunks). A child, because with
+    embedded Chroma the ingest process still holds the graph it built; opening the snapshot to
+    answer questions on top of it would raise the ingest's peak memory. Returns why it failed,
+    or None (then the first question measures it, as before)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _CALIBRATE], input=settings.handoff(), text=True, capture_output=True, check=False
+    )
+    if done.returncode == 0:
+        return None
+    return (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
 
 
 def _ms(since: float) -> float:

@@ -50,3 +50,34 @@ def test_a_large_corpus_is_calibrated_once_and_the_measurement_is_reused(tmp_pat
     again = Assistant(settings, larger)
     assert again.model_for(again.retriever).relevance_threshold == 1.0
     assert again.ask("On which day is the market held?").refused
+
+
+def test_ingest_measures_a_large_corpus_so_its_first_question_does_not(tmp_path: Path) -> None:
+    """`assistant ingest` measures the threshold of a corpus above the fitted sizes as it ends
+    (in a child process); the first `ask` then reads it, and an unchanged re-ingest keeps it."""
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env |= {
+        "ASSISTANT_INDEX_DIR": str(tmp_path / "index"),
+        "ASSISTANT_CORPUS_DIR": str(ROOT / "evals/squad/corpus-fit"),
+    }
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([sys.executable, "-m", "assistant", *args], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done
+
+    first = cli("ingest")
+    assert "measuring the relevance threshold" in first.stderr
+    saved_path = tmp_path / "index" / "calibration.json"
+    saved = json.loads(saved_path.read_text())
+    assert saved["chunks"] > load().calibrate_above and saved["threshold"] >= load().relevance_threshold
+    written = saved_path.stat().st_mtime_ns
+    cli("ask", "When did the Normans reach Italy?")
+    again = cli("ingest")
+    assert "measuring" not in again.stderr and saved_path.stat().st_mtime_ns == written
