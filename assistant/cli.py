@@ -55,9 +55,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     )
     for err in report.failed:
         print(f"skipped {err.doc_id}: {err.reason}", file=sys.stderr)
-    _calibrate(settings, report.chunks_total, quiet=args.quiet or args.json)
+    calibrated = _calibrate(settings, report.chunks_total, quiet=args.quiet or args.json)
     if args.json:
-        print(json.dumps(report.to_json()))
+        print(json.dumps(report.to_json() | ({"calibration_seconds": calibrated} if calibrated is not None else {})))
         return 1 if report.failed and not (report.added or report.updated or report.unchanged) else 0
     print(
         f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
@@ -68,18 +68,22 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 1 if report.failed and not (report.added or report.updated or report.unchanged) else 0
 
 
-def _calibrate(settings: Settings, chunks: int, quiet: bool) -> None:
+def _calibrate(settings: Settings, chunks: int, quiet: bool) -> float | None:
     """A corpus larger than the fitted ones gets its relevance threshold measured now, not at the
-    first question (:func:`assistant.pipeline.calibrate_in_child`)."""
+    first question (:func:`assistant.pipeline.calibrate_in_child`); returns the seconds it took."""
+    import time
+
     from .pipeline import calibrate_in_child, needs_calibration
 
     if not chunks or not needs_calibration(settings, chunks):
-        return
+        return None
     if not quiet:
         print(f"measuring the relevance threshold for {chunks} chunks…", file=sys.stderr, flush=True)
+    started = time.perf_counter()
     failed = calibrate_in_child(settings)
     if failed:
         print(f"note: the relevance threshold will be measured at the first question ({failed})", file=sys.stderr)
+    return round(time.perf_counter() - started, 3)
 
 
 MAX_HISTORY_FILE = 1 << 20  # a conversation is a few kilobytes; /dev/zero is not one
