@@ -67,15 +67,13 @@ class Seen:
         except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
             return cls()  # no cache, or a damaged one: every file is read
 
-    def unchanged(self, source: Source, sha256: str) -> str | None:
-        """The fingerprint, when the file still has the one recorded for this version (so it
-        need not be read); else None."""
-        now = fingerprint(source)
+    def unchanged(self, source: Source, sha256: str) -> bool:
+        """Whether the file still has the stat recorded for this version (so it need not be read)."""
         known = self.entries.get(source.doc_id)
-        if now is not None and known is not None and known == (now, sha256):
-            self.fresh[source.doc_id] = known
-            return now
-        return None
+        if known is None or known != (fingerprint(source), sha256):
+            return False
+        self.fresh[source.doc_id] = known
+        return True
 
     def read(self, source: Source, before: str | None, sha256: str, read_at_ns: int) -> None:
         """Record a file just read: ``before`` is its fingerprint taken before the read."""
