@@ -4,6 +4,7 @@ through nginx in front of two hosts, and the page's Documents view in chromium."
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import shutil
@@ -17,11 +18,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from assistant.answering.model import load as load_model
 from assistant.indexing import manage
 from assistant.indexing.ingest import ingest
 from assistant.settings import Settings
 
-from .conftest import SEEDS
+from .conftest import ROOT, SEEDS
 from .test_retrieval import chroma_server  # noqa: F401  (a fixture: `chroma run` on loopback)
 from .test_web import browser  # noqa: F401  (a fixture: Debian's chromium through Playwright)
 from .test_workers import redis_url  # noqa: F401  (a fixture: redis-server on loopback)
@@ -363,3 +365,34 @@ def _fuzzed_request(
         target = rng.choice(["..%2F..%2Fetc%2Fpasswd", "%00", "a" * 300, "%2e%2e/x", "nope.txt", "%2Fetc%2Fhosts"])
         r = client.delete(f"/api/admin/documents/{target}", headers=headers)
     return r
+
+
+@pytest.mark.parametrize("way", ["upload", "watched folder"])
+def test_a_grown_corpus_has_its_threshold_measured_before_its_next_question(tmp_path: Path, way: str) -> None:
+    """A corpus above the fitted sizes grows by a third, through an upload (the worker that
+    ingested it warms itself on the new snapshot) or in the watched folder (the watcher measures
+    it in a child): either way its threshold is measured before anyone asks."""
+    articles = sorted((ROOT / "evals/squad/corpus-fit").glob("*.txt"), key=lambda p: p.stat().st_size)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for article in articles[:-1]:
+        shutil.copy(article, corpus)
+    ingest(Settings(index_dir=tmp_path / "index", corpus_dir=corpus), progress=False)
+    saved = tmp_path / "index" / "calibration.json"
+    env = {"ASSISTANT_INDEX_DIR": str(tmp_path / "index"), "ASSISTANT_CORPUS_DIR": str(corpus),
+           "ASSISTANT_ADMIN_TOKEN": TOKEN, "ASSISTANT_WATCH": str(way == "watched folder").lower()}  # fmt: skip
+    with assistant_server(tmp_path, env) as url:
+        before = json.loads(saved.read_text())["chunks"]  # measured as the server started
+        assert before > load_model().calibrate_above
+        if way == "upload":
+            upload = {"files": (articles[-1].name, articles[-1].read_bytes(), "text/plain")}
+            assert httpx.post(url + "/api/admin/documents", headers=AUTH, files=upload, timeout=60).status_code < 300
+        else:
+            shutil.copy(articles[-1], corpus)
+
+        def remeasured() -> bool:
+            return json.loads(saved.read_text())["chunks"] > before * 1.1
+
+        _until(remeasured, seconds=60)  # nobody asked anything meanwhile
+        health = httpx.get(url + "/api/health").json()
+    assert json.loads(saved.read_text())["chunks"] == health["chunks"]

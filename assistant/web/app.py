@@ -11,7 +11,8 @@ import json
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -50,7 +51,7 @@ def create_app(settings: Settings) -> FastAPI:
         )  # fmt: skip
     except AssistantError as exc:  # no index yet: the page and /api/health say so in plain words
         log.warning("no index", extra={"event": "worker_ready", "pid": os.getpid(), "error": exc.message})
-    runner = background_ingest(settings)
+    runner = background_ingest(settings, then=assistant.warm)
     traffic = Traffic()
     page = DeferredPage(lambda: _page_app(assistant, settings, sites, runner), traffic)
 
@@ -111,7 +112,7 @@ def serve(settings: Settings) -> None:
         from ..indexing import watch
 
         configure_logging()
-        watch.start(settings.corpus_dir, background_ingest(settings))
+        watch.start(settings.corpus_dir, background_ingest(settings, then=lambda: _measure_threshold(settings)))
     forwarded = settings.forwarded_allow_ips.strip()
     options = {
         "host": settings.host,
@@ -149,10 +150,35 @@ def worker_app() -> FastAPI:
     return create_app(Settings.model_validate(json.loads(os.environ[WORKER_SETTINGS])))
 
 
-def background_ingest(settings: Settings) -> BackgroundIngest:
-    """The process's runner of background ingests, counted in the metrics when they are on."""
+def background_ingest(settings: Settings, then: Callable[[], None] | None = None) -> BackgroundIngest:
+    """The process's runner of background ingests, counted in the metrics when they are on.
+    ``then`` runs after each ingest that changed the index: a worker warms itself on the new
+    snapshot (and measures a large corpus's threshold) before its next question has to."""
     metrics = recorder(settings)
-    return BackgroundIngest(settings, on_done=metrics.ingest if metrics is not None else None)
+
+    def done(outcome: dict[str, Any]) -> None:
+        if metrics is not None:
+            metrics.ingest(outcome)
+        report = outcome.get("report") or {}
+        if then is not None and outcome.get("ok") and any(report.get(k) for k in ("added", "updated", "removed")):
+            then()
+
+    return BackgroundIngest(settings, on_done=done)
+
+
+def _measure_threshold(settings: Settings) -> None:
+    """After the watcher's ingest (this process serves no questions itself, and with several
+    workers none of them ran it): a large corpus's threshold is measured now, in a child, and
+    every worker reads it from the index folder instead of measuring it at its next question."""
+    from ..indexing import snapshot
+    from ..pipeline import calibrate_in_child, needs_calibration
+
+    manifest = snapshot.manifest(settings.index_dir)
+    chunks = sum(len(entry.chunk_ids) for entry in manifest.docs.values()) if manifest else 0
+    if chunks and needs_calibration(settings, chunks) and (failed := calibrate_in_child(settings)):
+        logging.getLogger("assistant.ingest").warning(
+            "threshold not measured", extra={"event": "calibration_failed", "error": failed}
+        )
 
 
 def index_state(assistant: Assistant) -> tuple[int, int, float | None]:
