@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from pathlib import Path
 
 from .corpus import SIDECAR_SUFFIX, Source
@@ -43,9 +42,8 @@ def fingerprint(source: Source) -> str | None:
     return "|".join(parts)
 
 
-def settled(print_: str, now_ns: int | None = None) -> bool:
-    """Whether every change time in the fingerprint is :data:`SETTLED` seconds old."""
-    now_ns = time.time_ns() if now_ns is None else now_ns
+def settled(print_: str, now_ns: int) -> bool:
+    """Whether every change time in the fingerprint is :data:`SETTLED` seconds older than ``now_ns``."""
     limit = now_ns - int(SETTLED * 1e9)
     return all(int(part.rsplit(":", 1)[1]) < limit for part in print_.split("|") if part != "-")
 

@@ -51,7 +51,7 @@ def create_app(settings: Settings) -> FastAPI:
         )  # fmt: skip
     except AssistantError as exc:  # no index yet: the page and /api/health say so in plain words
         log.warning("no index", extra={"event": "worker_ready", "pid": os.getpid(), "error": exc.message})
-    runner = background_ingest(settings, then=assistant.warm)
+    runner = background_ingest(settings, then=lambda _report: assistant.warm())
     traffic = Traffic()
     page = DeferredPage(lambda: _page_app(assistant, settings, sites, runner), traffic)
 
@@ -112,7 +112,8 @@ def serve(settings: Settings) -> None:
         from ..indexing import watch
 
         configure_logging()
-        watch.start(settings.corpus_dir, background_ingest(settings, then=lambda: _measure_threshold(settings)))
+        runner = background_ingest(settings, then=lambda report: _measure_threshold(settings, report))
+        watch.start(settings.corpus_dir, runner)
     forwarded = settings.forwarded_allow_ips.strip()
     options = {
         "host": settings.host,
@@ -150,10 +151,10 @@ def worker_app() -> FastAPI:
     return create_app(Settings.model_validate(json.loads(os.environ[WORKER_SETTINGS])))
 
 
-def background_ingest(settings: Settings, then: Callable[[], None] | None = None) -> BackgroundIngest:
+def background_ingest(settings: Settings, then: Callable[[dict[str, Any]], None] | None = None) -> BackgroundIngest:
     """The process's runner of background ingests, counted in the metrics when they are on.
-    ``then`` runs after each ingest that changed the index: a worker warms itself on the new
-    snapshot (and measures a large corpus's threshold) before its next question has to."""
+    ``then`` hears the report of each ingest that changed the index: a worker warms itself on the
+    new snapshot (and measures a large corpus's threshold) before its next question has to."""
     metrics = recorder(settings)
 
     def done(outcome: dict[str, Any]) -> None:
@@ -161,20 +162,18 @@ def background_ingest(settings: Settings, then: Callable[[], None] | None = None
             metrics.ingest(outcome)
         report = outcome.get("report") or {}
         if then is not None and outcome.get("ok") and any(report.get(k) for k in ("added", "updated", "removed")):
-            then()
+            then(report)
 
     return BackgroundIngest(settings, on_done=done)
 
 
-def _measure_threshold(settings: Settings) -> None:
+def _measure_threshold(settings: Settings, report: dict[str, Any]) -> None:
     """After the watcher's ingest (this process serves no questions itself, and with several
     workers none of them ran it): a large corpus's threshold is measured now, in a child, and
     every worker reads it from the index folder instead of measuring it at its next question."""
-    from ..indexing import snapshot
     from ..pipeline import calibrate_in_child, needs_calibration
 
-    manifest = snapshot.manifest(settings.index_dir)
-    chunks = sum(len(entry.chunk_ids) for entry in manifest.docs.values()) if manifest else 0
+    chunks = int(report.get("chunks_total") or 0)
     if chunks and needs_calibration(settings, chunks) and (failed := calibrate_in_child(settings)):
         logging.getLogger("assistant.ingest").warning(
             "threshold not measured", extra={"event": "calibration_failed", "error": failed}
