@@ -425,6 +425,48 @@ def test_markup_is_inert_in_the_widget(page, web) -> None:
     page.screenshot(path=str(REPORT_DIR / "widget-markup.png"))
 
 
+def test_a_question_typed_while_the_panel_script_loads_is_not_lost(page, web) -> None:
+    """CI once saw a widget question vanish: Enter pressed before panel.js had taken over the form
+    sent it natively, reloading the panel without its site and token. Here panel.js is held back
+    while a user tries to type and send; then it loads and the question gets its answer."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import expect
+
+    held: list = []
+    page.route("**/widget/panel.js", lambda route: held.append(route))
+    name = host_page(web["allowed_dir"], "slow.html", web["url"], site="secure", token=_token(SECRET, 300))
+    page.goto(f"{web['allowed']}/{name}")
+    frame = open_widget(page)
+    question = "Which Ukrainian minister met Rubio in Antalya?"
+    expect(frame.locator("#question")).to_be_attached()
+    try:  # too early: the field does not take the question yet
+        frame.locator("#question").fill(question, timeout=1500)
+        frame.locator("#question").press("Enter")
+    except PlaywrightTimeout:
+        pass
+    assert held, "the panel never asked for its script"
+    for route in held:
+        route.continue_()
+    answer = ask_widget(frame, question)
+    assert "Sybiha" in answer.inner_text()
+
+
+def test_an_answer_cut_off_midway_says_so_in_the_widget(page, web) -> None:
+    """The server's stream ends (a proxy timeout, a restart) after some tokens but before the
+    answer: the bubble says so instead of spinning forever."""
+
+    def cut(route) -> None:
+        response = route.fetch()
+        body = response.text()
+        route.fulfill(response=response, body=body[: body.index("event: answer")])
+
+    page.route("**/api/ask/stream", cut)
+    name = host_page(web["allowed_dir"], "cut.html", web["url"], site="intranet-hr")
+    page.goto(f"{web['allowed']}/{name}")
+    reply = ask_widget(open_widget(page), "Which Ukrainian minister met Rubio in Antalya?")
+    assert "cut off" in reply.inner_text() and "error" in (reply.get_attribute("class") or "")
+
+
 def test_page_behind_a_reverse_proxy_with_a_root_path(browser, tmp_path: Path, seed_settings: Settings) -> None:
     """`--root-path /assistant` behind a proxy that strips the prefix: the page, its assets and
     its streaming all work under the prefix, and so does the widget script."""

@@ -105,10 +105,12 @@ def build_router(sites: Sites, max_question_chars: int, demo: bool = False) -> A
         body = (
             f"<body {data}><header><h1>{html.escape(title)}</h1></header><main>"
             "<div id='log' aria-live='polite'></div>"
-            "<form id='ask'><input id='question' name='question' autocomplete='off' "
+            # Disabled until panel.js has taken over the form: a question sent before that would
+            # be a native GET that reloads the panel without its site and token, and is lost.
+            "<form id='ask'><input id='question' name='question' autocomplete='off' disabled "
             "placeholder='Ask a question…' aria-label='Your question' "
             f"maxlength='{max_question_chars}'>"
-            "<button type='submit'>Ask</button></form></main><script src='panel.js'></script></body>"
+            "<button type='submit' disabled>Ask</button></form></main><script src='panel.js'></script></body>"
         )
         return _page(200, title, body, " ".join(site.origins))
 

@@ -135,7 +135,12 @@
         var buffer = "";
         function pump() {
           return reader.read().then(function (step) {
-            if (step.done) return;
+            if (step.done) {
+              if (box.classList.contains("streaming")) {
+                showError(box, "The answer was cut off before it finished. Try again in a moment.");
+              }
+              return;
+            }
             buffer += decoder.decode(step.value, { stream: true });
             var parts = buffer.split("\n\n");
             buffer = parts.pop();
@@ -168,4 +173,6 @@
     ask(q);
   });
   add(el("div", "msg bot greeting", cfg.greeting || "Ask a question about the documents."));
+  input.disabled = false;  // the page ships the form disabled until this script handles it
+  button.disabled = false;
 })();
