@@ -21,6 +21,7 @@ from ..indexing.background import BackgroundIngest
 from ..pipeline import Assistant
 from ..settings import Settings
 from . import timeouts
+from ._lazy_modules import defer
 from .admin import build_router as admin_router
 from .api import build_router as api_router
 from .deferred import CountRequests, DeferredPage, Traffic
@@ -75,6 +76,7 @@ def create_app(settings: Settings) -> FastAPI:
 
 def _page_app(assistant: Assistant, settings: Settings, sites: Sites, runner: BackgroundIngest) -> FastAPI:
     """The Gradio page on an app of its own, which :class:`DeferredPage` serves once built."""
+    defer("pandas")  # imported by Gradio, used by neither it nor the page here
     import gradio as gr
 
     from .page import CSS, PLAIN_LABELS, build_page
