@@ -285,11 +285,10 @@ _CALIBRATE = (
 
 
 def calibrate_in_child(settings: Settings) -> str | None:
-    """:func:`calibrate` in a child process, as ``assistant ingest`` ends: the first question, or
-    a server's start, then does not pay for it (3 s at 113,780 chunks). A child, because with
-    embedded Chroma the ingest process still holds the graph it built; opening the snapshot to
-    answer questions on top of it would raise the ingest's peak memory. Returns why it failed,
-    or None (then the first question measures it, as before)."""
+    """:func:`calibrate` in a child process, for a process that answers no questions itself (a
+    server's folder watcher): the next question, or a worker's start, then does not pay for it
+    (3 s at 113,780 chunks). Returns why it failed, or None (then the first question measures
+    it)."""
     import subprocess
     import sys
 

@@ -453,3 +453,62 @@ def test_one_large_file_is_ingested_in_memory_that_does_not_copy_it(tmp_path: Pa
     vectors = dict(zip(got["ids"], got["embeddings"], strict=True))
     expected = WordLlamaEmbeddingFunction()([c.text for c in sample])
     assert all(np.allclose(vectors[c.chunk_id], e, atol=1e-5) for c, e in zip(sample, expected, strict=True))
+
+
+def _segment_files(index_dir: Path) -> dict[str, bytes]:
+    """Every segment file's bytes (arrays as loaded: an archive's bytes hold write times)."""
+    out: dict[str, bytes] = {}
+    for path in sorted((index_dir / snapshot.SEGMENTS).glob("*/**/*")):
+        if path.is_file():
+            key = "/".join(path.relative_to(index_dir / snapshot.SEGMENTS).parts[1:])
+            if path.suffix == ".npz":
+                with np.load(path) as data:
+                    out[key] = b"".join(data[k].tobytes() for k in sorted(data.files))
+            else:
+                out[key] = path.read_bytes()
+    return out
+
+
+def test_a_segment_written_by_the_child_process_is_the_one_written_in_process(
+    fresh_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large batch's segment is written by a child while the ingest embeds; here every batch
+    is (the in-process path fails if used), and the index is the same byte for byte."""
+    from assistant.indexing import segment_writer
+
+    in_process = fresh_settings.with_overrides(index_dir=Path(fresh_settings.index_dir).parent / "in-process")
+    ingest(in_process, progress=False)
+    monkeypatch.setattr(segment_writer, "IN_CHILD_FROM", 1)
+
+    def not_here(self: object, batch: object) -> None:
+        raise AssertionError("written in the ingest's process")
+
+    monkeypatch.setattr(segment_writer.SegmentWriter, "write", not_here)
+    ingest(fresh_settings, progress=False)
+    assert _segment_files(Path(fresh_settings.index_dir)) == _segment_files(Path(in_process.index_dir))
+    assert "Umerov" in Assistant(fresh_settings).ask("Who leads the Ukrainian delegation?").answer
+
+
+def test_when_the_segment_child_dies_the_ingest_writes_the_segment_itself(
+    fresh_settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import os
+    import signal
+
+    from assistant.indexing import segment_writer
+
+    monkeypatch.setattr(segment_writer, "IN_CHILD_FROM", 1)
+    started = segment_writer.SegmentWriter._child
+
+    def dying(self: segment_writer.SegmentWriter) -> object:
+        pool = started(self)
+        pid = pool.submit(os.getpid).result()
+        os.kill(pid, signal.SIGKILL)  # as the kernel's out-of-memory killer would
+        return pool
+
+    monkeypatch.setattr(segment_writer.SegmentWriter, "_child", dying)
+    report = ingest(fresh_settings, progress=False)
+    assert report.chunks_embedded > 0 and not report.failed
+    assert "child died" in caplog.text
+    assert "Umerov" in Assistant(fresh_settings).ask("Who leads the Ukrainian delegation?").answer
+    assert _vector_ids(fresh_settings) == set(snapshot.load(Path(fresh_settings.index_dir)).chunks.ids())

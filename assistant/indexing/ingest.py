@@ -14,10 +14,8 @@ import json
 import logging
 import time
 import uuid
-from array import array
-from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -25,16 +23,17 @@ from chromadb.api import ClientAPI
 from tqdm import tqdm
 
 from ..errors import DocumentError, EmptyCorpus, IngestBusy
-from ..files import RandomReader
 from ..memory import limit_arenas, release_freed
 from ..models import Chunk, Document
 from ..settings import Settings
 from ..text.analysis import analyser_version
 from ..text.scripts import document_scripts
 from . import corpus, snapshot
+from .batch import Batch
 from .chunking import iter_chunks, make_splitter
 from .embedder import check_same, describe, make_embedder
 from .seen import Seen, fingerprint
+from .segment_writer import SegmentWriter
 from .vectors import VectorStore, connect, holds
 
 PENDING = "pending.json"
@@ -111,7 +110,7 @@ def ingest(
     roots = paths or [Path(settings.corpus_dir)]
     report = IngestReport()
     phase = _Phases(report.phases, on_progress)
-    with _lock(index_dir):
+    with _lock(index_dir), contextlib.ExitStack() as stack:
         old = (
             None if rebuild or snapshot.stored_format(index_dir) not in snapshot.READS else snapshot.manifest(index_dir)
         )
@@ -128,7 +127,7 @@ def ingest(
         chunking = f"recursive/{settings.chunk_size}/{min(settings.chunk_overlap, settings.chunk_size // 2)}"
         docs: dict[str, snapshot.DocEntry] = {}
         segments: dict[str, snapshot.SegmentInfo] = dict(old.segments) if old else {}
-        batch = _Batch()
+        batch = Batch()
         stored: list[str] = []  # vector ids stored by this run, not yet current
         seen_paths: dict[str, Path] = {}
         seen = Seen() if old is None else Seen.load(index_dir)  # files not read again when their stat is as before
@@ -143,7 +142,14 @@ def ingest(
                 f"{len(old.docs)} documents from the index. Pass --allow-empty to do that."
             )
         bar = tqdm(desc="indexing", unit="chunk", disable=_quiet(progress, len(sources)))
+        writer = stack.enter_context(contextlib.closing(SegmentWriter(index_dir)))
         refreshed = False  # an unchanged document's entry gained what older versions did not record
+
+        def upsert() -> None:
+            for n in store.upsert(batch, ef):
+                bar.update(n)
+                phase.embedded(n)
+            phase("embed and store vectors")
 
         def flush() -> None:
             if not batch:
@@ -151,16 +157,22 @@ def ingest(
             stored.extend(batch.ids())
             _write_pending(index_dir, stored)
             phase("read and chunk")
-            # The segment first: its postings are built and let go before Chroma's index grows
-            # (with embedded Chroma, the whole HNSW graph lives in this process).
-            name, info = snapshot.write_segment(index_dir, batch, batch.texts)
-            batch.spill(index_dir / snapshot.SEGMENTS / name)
-            release_freed()  # what building the postings freed, before Chroma's index grows
-            phase("write segments")
-            for n in store.upsert(batch, ef):
-                bar.update(n)
-                phase.embedded(n)
-            phase("embed and store vectors")
+            if batch.has_long_documents:
+                # The segment first: a long document is then read back from it while embedded,
+                # and its postings are built and let go before Chroma's index grows (with
+                # embedded Chroma, the whole HNSW graph lives in this process).
+                written = writer.write(batch)
+                batch.spill(index_dir / snapshot.SEGMENTS / written[0])
+                release_freed()
+                phase("write segments")
+                upsert()
+            else:  # a large batch's segment is written by a child meanwhile
+                wait = writer.start(batch)
+                phase("write segments")
+                upsert()
+                written = wait()
+                phase("write segments")  # what was left of it once the vectors were in
+            name, info = written
             segments[name] = info
             for doc_id, entry in batch.entries.items():
                 docs[doc_id] = replace(entry, segment=name)
@@ -293,100 +305,6 @@ def indexed_documents(settings: Settings) -> int:
         return 0
     found = snapshot.manifest(index_dir)
     return len(found.docs) if found is not None else 0
-
-
-class _Batch(snapshot.Rows[Chunk]):
-    """New and changed documents waiting to be stored and written as one segment.
-
-    Their chunks are held as offsets into the documents' texts and made on access, a batch of
-    1,024 at a time by whoever reads them: a 50 MB file's 145,000 chunks as objects with their
-    own copies of the text took ~150 MB on top of the text itself."""
-
-    def __init__(self) -> None:
-        self.clear()
-
-    def clear(self) -> None:
-        self.texts: dict[str, str] = {}
-        self.entries: dict[str, snapshot.DocEntry] = {}
-        self._docs: list[tuple[str, array[int], array[int]]] = []  # (document, starts, ends)
-        self._bytes: dict[str, tuple[array[int], array[int]]] = {}  # a long document's chunks in UTF-8 bytes
-        self._stored: dict[str, tuple[RandomReader, int]] = {}  # a spilled document: its segment file, offset
-        self._first: list[int] = []  # the batch position of each document's first chunk
-        self._size = 0
-
-    def add(self, doc: Document, chunks: Iterable[Chunk], entry: Callable[[list[str]], snapshot.DocEntry]) -> None:
-        """Add ``doc``'s chunks (read once, as they are made); ``entry`` makes its manifest entry
-        from the chunk ids."""
-        ids: list[str] = []
-        starts, ends = array("q"), array("q")
-        for chunk in chunks:
-            ids.append(chunk.chunk_id)
-            starts.append(chunk.start)
-            ends.append(chunk.end)
-        self.texts[doc.doc_id] = doc.text
-        self.entries[doc.doc_id] = entry(ids)
-        self._docs.append((doc.doc_id, starts, ends))
-        if len(doc.text) >= SPILL_CHARS:
-            self._bytes[doc.doc_id] = _byte_offsets(doc.text, starts, ends)
-        self._first.append(self._size)
-        self._size += len(ids)
-
-    def spill(self, segment: Path) -> None:
-        """Let go of the long documents' texts once ``segment`` holds them: their chunks are
-        read back from its file as they are embedded. A 50 MB text is then not held while
-        embedded Chroma's graph grows in this process."""
-        if not self._bytes:
-            return
-        index = json.loads((segment / "documents.json").read_text(encoding="utf-8"))
-        blob = RandomReader(segment / "documents.bin")
-        for doc_id, start, _ in index:
-            if doc_id in self._bytes:
-                self._stored[doc_id] = (blob, start)
-                del self.texts[doc_id]
-
-    def ids(self) -> Iterator[str]:
-        for doc_id, _, _ in self._docs:
-            yield from self.entries[doc_id].chunk_ids
-
-    def __len__(self) -> int:
-        return self._size
-
-    def _chunk(self, d: int, i: int) -> Chunk:
-        doc_id, starts, ends = self._docs[d]
-        start, end = starts[i], ends[i]
-        if doc_id in self._stored:
-            blob, base = self._stored[doc_id]
-            first, last = self._bytes[doc_id]
-            text = blob.read(base + first[i], base + last[i]).decode("utf-8")
-        else:
-            text = self.texts[doc_id][start:end]
-        return Chunk(self.entries[doc_id].chunk_ids[i], doc_id, i, start, end, text)
-
-    def _at(self, i: int) -> Chunk:
-        d = bisect_right(self._first, i) - 1
-        return self._chunk(d, i - self._first[d])
-
-    def __iter__(self) -> Iterator[Chunk]:
-        for d, (_, starts, _) in enumerate(self._docs):
-            for i in range(len(starts)):
-                yield self._chunk(d, i)
-
-
-SPILL_CHARS = 1_000_000  # a document this long is read back from its segment while embedded
-
-
-def _byte_offsets(text: str, starts: array[int], ends: array[int]) -> tuple[array[int], array[int]]:
-    """The chunks' offsets in ``text``'s UTF-8 bytes (chunk starts only grow)."""
-    if text.isascii():
-        return starts, ends
-    out_starts, out_ends = array("q"), array("q")
-    at = done = 0  # characters and bytes before ``at``
-    for start, end in zip(starts, ends, strict=True):
-        done += len(text[at:start].encode("utf-8"))
-        at = start
-        out_starts.append(done)
-        out_ends.append(done + len(text[start:end].encode("utf-8")))
-    return out_starts, out_ends
 
 
 def _compact(index_dir: Path, docs: dict[str, snapshot.DocEntry], segments: dict[str, snapshot.SegmentInfo]) -> bool:

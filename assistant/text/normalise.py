@@ -87,12 +87,19 @@ def fold(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """Lower-cased, accent-folded word tokens; possessive "'s" is dropped."""
-    out = []
-    for w in _WORD.findall(fold(text).lower()):
-        if w.endswith("'s"):
-            w = w[:-2]
-        out.append(w.replace("'", ""))
-    return [w for w in out if w]
+    folded = fold(text).lower()
+    found = _WORD.findall(folded)
+    if "'" not in folded:  # most text: skips a Python step per word (an ingest's analysis is 40% this)
+        return found
+    return [w for w in map(_unapostrophe, found) if w]
+
+
+def _unapostrophe(word: str) -> str:
+    if "'" not in word:
+        return word
+    if word.endswith("'s"):
+        word = word[:-2]
+    return word.replace("'", "")
 
 
 def normalise_for_match(text: str) -> str:
