@@ -19,6 +19,13 @@ def test_words_keep_every_script_and_fold_accents() -> None:
     assert words("Gdańsk, Malmö and Толстой's «War»") == ["gdansk", "malmo", "and", "толстои", "war"]
 
 
+def test_apostrophes_in_words() -> None:
+    assert words("The minister’s aide didn't quote O'Neil: 'plan'") == [
+        "the", "minister", "aide", "didnt", "quote", "oneil", "plan"
+    ]  # fmt: skip
+    assert words("No apostrophe here, 2025") == ["no", "apostrophe", "here", "2025"]
+
+
 def test_irregular_forms_meet_their_lemma() -> None:
     assert analyse("The team was led by her") == ["team", "lead"]
     assert analyse("She leads the team") == ["lead", "team"]

@@ -68,3 +68,32 @@ def test_chunk_ids_are_stable_and_content_derived() -> None:
     assert first == again
     assert len(set(first)) == len(first)
     assert all(cid.startswith(doc.doc_id + "#") for cid in first)
+
+
+def test_a_documents_sentences_are_the_split_ones_held_as_offsets() -> None:
+    """Sentences (what answering reads a document's sentences from) are exactly the spans of
+    split_sentences, and those overlapping a passage are the ones a scan would find."""
+    import random
+    import tracemalloc
+
+    from assistant.text.sentences import Sentences, split_sentences
+
+    rng = random.Random(7)
+    pieces = ["The U.S. envoy arrived.", "“Talks start. Now,” he said.", "Mr. Smith left!", "\n\n", "\n", "  "]
+    for _ in range(300):
+        text = " ".join(rng.choice(pieces) for _ in range(rng.randint(0, 40)))
+        spans = split_sentences(text)
+        held = Sentences(text)
+        assert list(held) == spans and len(held) == len(spans) and (not spans or held[-1] == spans[-1])
+        for _ in range(10):
+            start = rng.randint(-3, len(text) + 3)
+            end = rng.randint(start, len(text) + 5)
+            assert list(held.overlapping(start, end)) == [
+                i for i, s in enumerate(spans) if s.end > start and s.start < end
+            ]
+    long_text = "The envoy met the minister in the city. " * 100_000  # 100,000 sentences, 4 MB
+    tracemalloc.start()
+    held = Sentences(long_text)
+    size = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert len(held) == 100_000 and size < 20 * len(held)  # as Span objects: ~200 bytes each

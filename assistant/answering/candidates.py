@@ -18,7 +18,7 @@ from ..indexing.snapshot import Snapshot
 from ..models import Chunk, Retrieved
 from ..text.analysis import analyse
 from ..text.names import capitalised, name_runs, opens
-from ..text.sentences import Span, split_sentences
+from ..text.sentences import Sentences, Span
 
 MAX_LOOKBACK = 3  # sentences a pronoun sentence may lean back through
 _PRONOUN = re.compile(r"\b(he|she|him|his|her|they|them|their|it|its)\b", re.I)
@@ -79,12 +79,12 @@ def lead_in(spans: Sequence[Span], index: int, most: int) -> list[Span]:
     return out
 
 
-@functools.lru_cache(maxsize=64)  # a question reads a few documents; 64 split documents hold ~2 MB
-def _split(snapshot_name: str, doc_id: str, text: str) -> tuple[Span, ...]:
-    return tuple(split_sentences(text))
+@functools.lru_cache(maxsize=64)  # a question reads a few documents; offsets take 16 bytes a sentence
+def _split(snapshot_name: str, doc_id: str, text: str) -> Sentences:
+    return Sentences(text)
 
 
-def sentences_of(snapshot: Snapshot, doc_id: str) -> tuple[Span, ...]:
+def sentences_of(snapshot: Snapshot, doc_id: str) -> Sentences:
     """A document's sentences, split once per snapshot and document."""
     return _split(snapshot.name, doc_id, snapshot.texts[doc_id])
 
@@ -104,7 +104,7 @@ def candidates(snapshot: Snapshot, retrieved: list[Retrieved]) -> list[Candidate
     for rank, hit in enumerate(retrieved):
         chunk = hit.chunk
         spans = sentences_of(snapshot, chunk.doc_id)
-        inside = [i for i, span in enumerate(spans) if span.end > chunk.start and span.start < chunk.end]
+        inside = list(spans.overlapping(chunk.start, chunk.end))
         for i in _with_neighbours(spans, inside):
             span = spans[i]
             key = (chunk.doc_id, span.start)
@@ -117,7 +117,7 @@ def candidates(snapshot: Snapshot, retrieved: list[Retrieved]) -> list[Candidate
     return list(seen.values())
 
 
-def _with_neighbours(spans: tuple[Span, ...], inside: list[int]) -> list[int]:
+def _with_neighbours(spans: Sequence[Span], inside: list[int]) -> list[int]:
     """A chunk's sentences plus the one on each side in the same paragraph: a chunk boundary
     can separate a quotation from the sentence that says who is speaking."""
     if not inside:
@@ -131,7 +131,7 @@ def _with_neighbours(spans: tuple[Span, ...], inside: list[int]) -> list[int]:
     return out
 
 
-def sentence_context(spans: tuple[Span, ...] | list[Span], i: int) -> Context:
+def sentence_context(spans: Sequence[Span], i: int) -> Context:
     """The words of the sentences a "he"/"It"/"Those talks" sentence leans on, walking back
     through the paragraph while each one leans on the one before it too."""
     context = Context()

@@ -13,7 +13,6 @@ guarantee as the extractive answerer's.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,17 +84,13 @@ def is_refusal(text: str) -> bool:
 def evidence_units(snapshot: Snapshot, chunk: Chunk) -> list[tuple[Span, set[str]]]:
     """The sentences of a passage, each with the names it borrows from the sentence before."""
     spans = sentences_of(snapshot, chunk.doc_id)
-    return [
-        (span, sentence_context(spans, i).names)
-        for i, span in enumerate(spans)
-        if span.end > chunk.start and span.start < chunk.end
-    ]
+    return [(spans[i], sentence_context(spans, i).names) for i in spans.overlapping(chunk.start, chunk.end)]
 
 
 def _run(snapshot: Snapshot, doc_id: str, span: Span) -> list[str]:
     """A cited sentence and the ones before it in its paragraph, whose instruction it may carry."""
     spans = sentences_of(snapshot, doc_id)
-    index = bisect_left(spans, span.start, key=lambda s: s.start)
+    index = spans.at(span.start)
     return [span.text, *(s.text for s in lead_in(spans, index, addressed.REACH))]
 
 

@@ -150,9 +150,8 @@ def judge(snapshot: Snapshot, claim: LabelledClaim) -> check.Reading:
     start, end = evidence_at(snapshot, claim)
     spans = sentences_of(snapshot, claim.document)
     window = [
-        (span, sentence_context(spans, i).names)
-        for i, span in enumerate(spans)
-        if span.end > start - CHUNK_MARGIN and span.start < end + CHUNK_MARGIN
+        (spans[i], sentence_context(spans, i).names)
+        for i in spans.overlapping(start - CHUNK_MARGIN, end + CHUNK_MARGIN)
     ]
     passage = snapshot.texts[claim.document][window[0][0].start : window[-1][0].end] if window else claim.evidence
     return check.best([check.read(snapshot, claim.claim, span.text, names, passage) for span, names in window])
