@@ -8,12 +8,13 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from ..columns import Rows
 from ..files import RandomReader
 from ..models import Chunk, Document
 from . import snapshot
 
 
-class Batch(snapshot.Rows[Chunk]):
+class Batch(Rows[Chunk]):
     """New and changed documents waiting to be stored and written as one segment.
 
     Their chunks are held as offsets into the documents' texts and made on access, a batch of

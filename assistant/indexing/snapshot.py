@@ -24,10 +24,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar, overload
+from typing import Any
 
 import numpy as np
 
+from ..columns import Rows
 from ..errors import IndexDamaged, IndexMismatch, IndexMissing
 from ..files import RandomReader
 from ..models import Chunk, Document, chunk_address, chunk_id
@@ -36,7 +37,6 @@ from .lexical import LexicalIndex, Postings
 
 FORMAT = 3  # 3: a document's chunk ids stored as one string of digests (2: as a list of ids)
 READS = (2, 3)
-T = TypeVar("T")
 CURRENT = "CURRENT"
 SNAPSHOTS = "snapshots"
 SEGMENTS = "segments"
@@ -53,29 +53,6 @@ class DocEntry:
     path: str = ""
     segment: str = ""  # the segment holding this version of the document
     scripts: list[str] = field(default_factory=list)  # writing systems of its letters (text.scripts)
-
-
-class Rows(Sequence[T]):
-    """A sequence whose items are made on access from compact columns: subclasses say how to
-    make item ``i`` (``_at``); indexing from the end and slices are handled here."""
-
-    __slots__ = ()
-
-    def _at(self, i: int) -> T:
-        raise NotImplementedError
-
-    @overload
-    def __getitem__(self, i: int) -> T: ...
-    @overload
-    def __getitem__(self, i: slice) -> Sequence[T]: ...
-    def __getitem__(self, i: int | slice) -> T | Sequence[T]:
-        if isinstance(i, slice):
-            return [self._at(j) for j in range(*i.indices(len(self)))]
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError(i)
-        return self._at(i)
 
 
 class ChunkIds(Rows[str]):

@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import overload
+
+from ..columns import Rows
 
 # Tokens that end in a period without ending a sentence.
 _ABBREVIATIONS = {
@@ -119,7 +120,7 @@ def _bounds(text: str) -> Iterator[tuple[int, int]]:
         yield from _trimmed(line_text, base, start, len(line_text))
 
 
-class Sentences(Sequence[Span]):
+class Sentences(Rows[Span]):
     """A document's sentences as offsets into its text, each :class:`Span` made on access.
 
     As Span objects, the 364,000 sentences of a 50 MB document took 225 MB; as two arrays of
@@ -138,14 +139,8 @@ class Sentences(Sequence[Span]):
     def __len__(self) -> int:
         return len(self.starts)
 
-    @overload
-    def __getitem__(self, i: int) -> Span: ...
-    @overload
-    def __getitem__(self, i: slice) -> Sequence[Span]: ...
-    def __getitem__(self, i: int | slice) -> Span | Sequence[Span]:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        start, end = self.starts[i], self.ends[i]  # raises IndexError, and counts from the end
+    def _at(self, i: int) -> Span:
+        start, end = self.starts[i], self.ends[i]
         return Span(start, end, self.text[start:end])
 
     def overlapping(self, start: int, end: int) -> range:
