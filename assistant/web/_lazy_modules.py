@@ -19,7 +19,7 @@ import threading
 import types
 from typing import Any
 
-_loading = threading.Lock()
+_loading = threading.RLock()  # re-entrant: an import that reads the stand-in must not deadlock
 
 
 class _Deferred(types.ModuleType):
