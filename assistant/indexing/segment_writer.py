@@ -38,7 +38,7 @@ class SegmentWriter:
 
     def write(self, batch: Batch) -> tuple[str, snapshot.SegmentInfo]:
         """Write ``batch``'s segment now, in this process."""
-        return snapshot.write_segment(self.index_dir, batch, batch.texts)
+        return _write(self.index_dir, batch)
 
     def start(self, batch: Batch) -> Written:
         """Begin writing ``batch``'s segment; the returned call waits for it. ``batch`` must not
@@ -49,22 +49,22 @@ class SegmentWriter:
         try:
             future: Future[tuple[str, snapshot.SegmentInfo]] = self._child().submit(_write, self.index_dir, batch)
         except BrokenProcessPool:
-            return self._instead(batch)
+            done = self._instead(batch)
+            return lambda: done
 
         def wait() -> tuple[str, snapshot.SegmentInfo]:
             try:
                 return future.result()
             except BrokenProcessPool:
-                return self._instead(batch)()
+                return self._instead(batch)
 
         return wait
 
-    def _instead(self, batch: Batch) -> Written:
+    def _instead(self, batch: Batch) -> tuple[str, snapshot.SegmentInfo]:
         """The child died (killed, out of memory): this process writes the segment."""
         log.warning("the segment writer's child died; writing in-process", extra={"event": "segment_child_died"})
         self.close()
-        done = self.write(batch)
-        return lambda: done
+        return self.write(batch)
 
     def close(self) -> None:
         if self._pool is not None:
